@@ -1,0 +1,139 @@
+//! The OpenAPI document: the parts no handler states (info, servers, tags, security schemes)
+//! and a finishing pass that gives every error response its problem+json schema.
+
+use utoipa::openapi::path::{Operation, PathItem};
+use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::openapi::server::Server;
+use utoipa::openapi::tag::Tag;
+use utoipa::openapi::{Content, InfoBuilder, OpenApi, Ref, RefOr};
+use utoipa::{PartialSchema, ToSchema};
+
+use crate::error::{PROBLEM_JSON, Problem};
+
+/// Name of the bearer (JWT) security scheme.
+pub const BEARER: &str = "bearer";
+/// Name of the partner API key security scheme.
+pub const API_KEY: &str = "api_key";
+
+const TAGS: &[(&str, &str)] = &[
+    (
+        "articles",
+        "News articles: drafts, publishing, revisions and corrections",
+    ),
+    (
+        "speakers",
+        "People quoted in the news, with their titles and organisations",
+    ),
+    (
+        "quotes",
+        "What speakers said, standing alone or attached to an article",
+    ),
+    ("media", "Photos with captions, credits and rights"),
+    ("taxonomy", "Sections and tags with article counts"),
+    ("auth", "Sign-in, token refresh and sign-out for editors"),
+    ("admin", "Users and partner API keys (admins only)"),
+    ("operations", "Health, readiness, metrics and this document"),
+];
+
+/// Iterates the operations of a path item with their upper-case HTTP method names.
+pub fn operations(item: &PathItem) -> impl Iterator<Item = (&'static str, &Operation)> {
+    [
+        ("GET", item.get.as_ref()),
+        ("POST", item.post.as_ref()),
+        ("PUT", item.put.as_ref()),
+        ("PATCH", item.patch.as_ref()),
+        ("DELETE", item.delete.as_ref()),
+        ("HEAD", item.head.as_ref()),
+        ("OPTIONS", item.options.as_ref()),
+    ]
+    .into_iter()
+    .filter_map(|(method, op)| op.map(|op| (method, op)))
+}
+
+fn operations_mut(item: &mut PathItem) -> impl Iterator<Item = &mut Operation> {
+    [
+        item.get.as_mut(),
+        item.post.as_mut(),
+        item.put.as_mut(),
+        item.patch.as_mut(),
+        item.delete.as_mut(),
+        item.head.as_mut(),
+        item.options.as_mut(),
+    ]
+    .into_iter()
+    .flatten()
+}
+
+/// Completes the document collected from the handlers.
+pub fn finish(mut doc: OpenApi) -> OpenApi {
+    doc.info = InfoBuilder::new()
+        .title("newsdesk")
+        .version(env!("CARGO_PKG_VERSION"))
+        .description(Some(
+            "A headless content API for news: articles with their quotes, speakers and photos, \
+             for front ends, partners and editors.\n\n\
+             Errors are RFC 9457 `application/problem+json`. Reads of published content are \
+             public; editors sign in at `POST /v1/auth/token` and send `Authorization: Bearer \
+             <token>`; partners send `X-Api-Key`.",
+        ))
+        .build();
+    doc.servers = Some(vec![Server::new("/")]);
+
+    let mut used_tags: Vec<String> = Vec::new();
+    for item in doc.paths.paths.values_mut() {
+        for op in operations_mut(item) {
+            for tag in op.tags.iter().flatten() {
+                if !used_tags.contains(tag) {
+                    used_tags.push(tag.clone());
+                }
+            }
+            for (status, response) in op.responses.responses.iter_mut() {
+                let is_error = status.starts_with('4') || status.starts_with('5');
+                if let (true, RefOr::T(response)) = (is_error, response)
+                    && response.content.is_empty()
+                {
+                    response.content.insert(
+                        PROBLEM_JSON.to_owned(),
+                        RefOr::T(Content::new(Some(Ref::from_schema_name(Problem::name())))),
+                    );
+                }
+            }
+        }
+    }
+    doc.tags = Some(
+        TAGS.iter()
+            .filter(|(name, _)| used_tags.iter().any(|t| t == name))
+            .map(|(name, description)| {
+                let mut tag = Tag::new(*name);
+                tag.description = Some((*description).to_owned());
+                tag
+            })
+            .collect(),
+    );
+
+    let components = doc.components.get_or_insert_with(Default::default);
+    components
+        .schemas
+        .insert(Problem::name().into_owned(), Problem::schema());
+    components.schemas.insert(
+        crate::error::FieldError::name().into_owned(),
+        crate::error::FieldError::schema(),
+    );
+    components.security_schemes.insert(
+        BEARER.to_owned(),
+        RefOr::T(SecurityScheme::Http(
+            HttpBuilder::new()
+                .scheme(HttpAuthScheme::Bearer)
+                .bearer_format("JWT")
+                .description(Some("Access token from POST /v1/auth/token"))
+                .build(),
+        )),
+    );
+    components.security_schemes.insert(
+        API_KEY.to_owned(),
+        RefOr::T(SecurityScheme::ApiKey(ApiKey::Header(
+            ApiKeyValue::with_description("X-Api-Key", "Partner API key, created by an admin"),
+        ))),
+    );
+    doc
+}

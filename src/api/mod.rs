@@ -1,0 +1,34 @@
+//! The HTTP API: the one route table, from which the OpenAPI document is also collected.
+
+pub mod doc;
+pub mod ops;
+
+use actix_web::App;
+use utoipa::openapi::OpenApi;
+use utoipa_actix_web::AppExt;
+use utoipa_actix_web::service_config::ServiceConfig;
+
+/// Registers every documented endpoint. The same function serves the live app and the
+/// document, so they cannot drift apart.
+pub fn routes(cfg: &mut ServiceConfig) {
+    cfg.service(ops::healthz)
+        .service(ops::readyz)
+        .service(ops::metrics)
+        .service(ops::openapi_json);
+}
+
+/// The complete OpenAPI document, built from the route table without starting a server.
+pub fn openapi() -> OpenApi {
+    let (_, collected) = App::new()
+        .into_utoipa_app()
+        .configure(routes)
+        .split_for_parts();
+    doc::finish(collected)
+}
+
+/// The document as pretty-printed JSON with a trailing newline, as committed in `openapi/`.
+pub fn openapi_json() -> String {
+    let mut text = serde_json::to_string_pretty(&openapi()).unwrap_or_default();
+    text.push('\n');
+    text
+}

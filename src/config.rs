@@ -1,0 +1,401 @@
+//! Typed settings, read once from the environment (and `.env`) and passed down explicitly.
+
+use std::fmt;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use secrecy::SecretString;
+
+/// The JWT secret shipped in `.env.example`; a server configured with it refuses to start.
+pub const EXAMPLE_JWT_SECRET: &str = "replace-me-with-at-least-32-random-bytes-of-secret";
+
+/// Where the database lives.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DatabaseUrl {
+    /// An SQLite file on disk.
+    Sqlite(PathBuf),
+}
+
+/// A rate: `count` events per `period`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Rate {
+    /// Events allowed per period; 0 turns the limit off.
+    pub count: u32,
+    /// The period the count refers to.
+    pub period: Duration,
+}
+
+/// Output format of the structured logs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogFormat {
+    /// Human-readable `key=value` lines.
+    Text,
+    /// One JSON object per line.
+    Json,
+}
+
+/// Every setting newsdesk reads, in one place.
+#[derive(Clone)]
+pub struct Settings {
+    /// `DATABASE_URL`.
+    pub database: DatabaseUrl,
+    /// `NEWSDESK_BIND`.
+    pub bind: SocketAddr,
+    /// `NEWSDESK_PUBLIC_URL`, without a trailing slash; `None` means derive it from the bound address.
+    pub public_url: Option<String>,
+    /// `NEWSDESK_MEDIA_DIR`.
+    pub media_dir: PathBuf,
+    /// `NEWSDESK_JWT_SECRET`; `None` means use the one kept in the database.
+    pub jwt_secret: Option<SecretString>,
+    /// `NEWSDESK_ADMIN_EMAIL`.
+    pub admin_email: Option<String>,
+    /// `NEWSDESK_ADMIN_PASSWORD`.
+    pub admin_password: Option<SecretString>,
+    /// `NEWSDESK_DEMO`.
+    pub demo: bool,
+    /// `NEWSDESK_RATE_LIMIT`: anonymous requests per client address.
+    pub rate_limit: Rate,
+    /// `NEWSDESK_LOGIN_RATE_LIMIT`: failed logins per address and per email.
+    pub login_rate_limit: Rate,
+    /// `NEWSDESK_WEBHOOK_ALLOW_PRIVATE`.
+    pub webhook_allow_private: bool,
+    /// `NEWSDESK_CACHE_MAX_AGE`: `max-age` sent on public reads.
+    pub cache_max_age: u32,
+    /// `NEWSDESK_MAX_BODY_BYTES`: largest JSON request body.
+    pub max_body_bytes: usize,
+    /// `NEWSDESK_MAX_UPLOAD_BYTES`: largest media upload.
+    pub max_upload_bytes: usize,
+    /// `NEWSDESK_SHUTDOWN_TIMEOUT`: how long in-flight requests get to finish after SIGTERM.
+    pub shutdown_timeout: Duration,
+    /// `NEWSDESK_CLIENT_TIMEOUT`: how long a client may take to send its request head.
+    pub client_timeout: Duration,
+    /// `NEWSDESK_WORKERS`: HTTP worker threads (0 = one per core).
+    pub workers: usize,
+    /// `NEWSDESK_DB_POOL_SIZE`: pooled database connections.
+    pub db_pool_size: u32,
+    /// `NEWSDESK_DB_BUSY_TIMEOUT_MS`: how long a write waits for the database lock before a 503.
+    pub db_busy_timeout: Duration,
+    /// `NEWSDESK_LOG_FORMAT`: `text` or `json`.
+    pub log_format: LogFormat,
+}
+
+impl fmt::Debug for Settings {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // Secrets are wrapped in `SecretString`, whose Debug output is redacted.
+        f.debug_struct("Settings")
+            .field("database", &self.database)
+            .field("bind", &self.bind)
+            .field("public_url", &self.public_url)
+            .field("media_dir", &self.media_dir)
+            .field("jwt_secret", &self.jwt_secret)
+            .field("admin_email", &self.admin_email)
+            .field("demo", &self.demo)
+            .field("rate_limit", &self.rate_limit)
+            .field("login_rate_limit", &self.login_rate_limit)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A setting that could not be understood.
+#[derive(Debug)]
+pub struct ConfigError {
+    /// The environment variable at fault.
+    pub variable: &'static str,
+    /// What is wrong with it.
+    pub message: String,
+}
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.variable, self.message)
+    }
+}
+
+impl std::error::Error for ConfigError {}
+
+fn invalid(variable: &'static str, message: impl Into<String>) -> ConfigError {
+    ConfigError {
+        variable,
+        message: message.into(),
+    }
+}
+
+impl Settings {
+    /// Reads `.env` when present, then the process environment.
+    pub fn from_env() -> Result<Self, ConfigError> {
+        // A missing .env is normal; a malformed one is reported.
+        if let Err(err) = dotenvy::dotenv()
+            && !err.not_found()
+        {
+            return Err(invalid(".env", err.to_string()));
+        }
+        Self::from_lookup(|name| std::env::var(name).ok())
+    }
+
+    /// Builds settings from any name → value lookup (tests pass a map).
+    pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let value = |name: &str| get(name).filter(|v| !v.trim().is_empty());
+
+        let database = parse_database_url(
+            &value("DATABASE_URL").unwrap_or_else(|| "sqlite://newsdesk.db".to_owned()),
+        )?;
+        let bind = value("NEWSDESK_BIND")
+            .unwrap_or_else(|| "127.0.0.1:8080".to_owned())
+            .parse()
+            .map_err(|e| invalid("NEWSDESK_BIND", format!("not a socket address: {e}")))?;
+        let public_url = value("NEWSDESK_PUBLIC_URL").map(|u| u.trim_end_matches('/').to_owned());
+        if let Some(url) = &public_url
+            && !(url.starts_with("http://") || url.starts_with("https://"))
+        {
+            return Err(invalid(
+                "NEWSDESK_PUBLIC_URL",
+                "must start with http:// or https://",
+            ));
+        }
+        let jwt_secret = match value("NEWSDESK_JWT_SECRET") {
+            None => None,
+            Some(secret) => {
+                if secret == EXAMPLE_JWT_SECRET {
+                    return Err(invalid(
+                        "NEWSDESK_JWT_SECRET",
+                        "is the example value from .env.example; set a random secret of at least 32 bytes (e.g. `openssl rand -base64 48`) or unset it to use a generated one",
+                    ));
+                }
+                if secret.len() < 32 {
+                    return Err(invalid(
+                        "NEWSDESK_JWT_SECRET",
+                        format!("is {} bytes long; it must be at least 32", secret.len()),
+                    ));
+                }
+                Some(SecretString::from(secret))
+            }
+        };
+
+        Ok(Settings {
+            database,
+            bind,
+            public_url,
+            media_dir: PathBuf::from(value("NEWSDESK_MEDIA_DIR").unwrap_or_else(|| "media".into())),
+            jwt_secret,
+            admin_email: value("NEWSDESK_ADMIN_EMAIL"),
+            admin_password: value("NEWSDESK_ADMIN_PASSWORD").map(SecretString::from),
+            demo: parse_bool("NEWSDESK_DEMO", value("NEWSDESK_DEMO"), true)?,
+            rate_limit: parse_rate(
+                "NEWSDESK_RATE_LIMIT",
+                value("NEWSDESK_RATE_LIMIT"),
+                "600/min",
+            )?,
+            login_rate_limit: parse_rate(
+                "NEWSDESK_LOGIN_RATE_LIMIT",
+                value("NEWSDESK_LOGIN_RATE_LIMIT"),
+                "10/15min",
+            )?,
+            webhook_allow_private: parse_bool(
+                "NEWSDESK_WEBHOOK_ALLOW_PRIVATE",
+                value("NEWSDESK_WEBHOOK_ALLOW_PRIVATE"),
+                false,
+            )?,
+            cache_max_age: parse_num(
+                "NEWSDESK_CACHE_MAX_AGE",
+                value("NEWSDESK_CACHE_MAX_AGE"),
+                60,
+            )?,
+            max_body_bytes: parse_num(
+                "NEWSDESK_MAX_BODY_BYTES",
+                value("NEWSDESK_MAX_BODY_BYTES"),
+                1024 * 1024,
+            )?,
+            max_upload_bytes: parse_num(
+                "NEWSDESK_MAX_UPLOAD_BYTES",
+                value("NEWSDESK_MAX_UPLOAD_BYTES"),
+                20 * 1024 * 1024,
+            )?,
+            shutdown_timeout: Duration::from_secs(parse_num(
+                "NEWSDESK_SHUTDOWN_TIMEOUT",
+                value("NEWSDESK_SHUTDOWN_TIMEOUT"),
+                30,
+            )?),
+            client_timeout: Duration::from_millis(parse_num(
+                "NEWSDESK_CLIENT_TIMEOUT_MS",
+                value("NEWSDESK_CLIENT_TIMEOUT_MS"),
+                5000,
+            )?),
+            workers: parse_num("NEWSDESK_WORKERS", value("NEWSDESK_WORKERS"), 0)?,
+            db_pool_size: parse_num("NEWSDESK_DB_POOL_SIZE", value("NEWSDESK_DB_POOL_SIZE"), 16)?,
+            db_busy_timeout: Duration::from_millis(parse_num(
+                "NEWSDESK_DB_BUSY_TIMEOUT_MS",
+                value("NEWSDESK_DB_BUSY_TIMEOUT_MS"),
+                5000,
+            )?),
+            log_format: match value("NEWSDESK_LOG_FORMAT").as_deref() {
+                None | Some("text") => LogFormat::Text,
+                Some("json") => LogFormat::Json,
+                Some(other) => {
+                    return Err(invalid(
+                        "NEWSDESK_LOG_FORMAT",
+                        format!("`{other}` is neither `text` nor `json`"),
+                    ));
+                }
+            },
+        })
+    }
+}
+
+/// Parses `sqlite://PATH`, `sqlite:PATH` or a bare path.
+pub fn parse_database_url(url: &str) -> Result<DatabaseUrl, ConfigError> {
+    if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        return Err(invalid(
+            "DATABASE_URL",
+            "PostgreSQL is not supported by this build yet; use sqlite://PATH",
+        ));
+    }
+    let path = url
+        .strip_prefix("sqlite://")
+        .or_else(|| url.strip_prefix("sqlite:"))
+        .unwrap_or(url);
+    if path.is_empty() || path.contains("://") {
+        return Err(invalid(
+            "DATABASE_URL",
+            format!("`{url}` is not sqlite://PATH or a file path"),
+        ));
+    }
+    Ok(DatabaseUrl::Sqlite(PathBuf::from(path)))
+}
+
+fn parse_bool(var: &'static str, v: Option<String>, default: bool) -> Result<bool, ConfigError> {
+    match v.as_deref().map(str::to_ascii_lowercase).as_deref() {
+        None => Ok(default),
+        Some("1" | "true" | "yes" | "on") => Ok(true),
+        Some("0" | "false" | "no" | "off") => Ok(false),
+        Some(other) => Err(invalid(var, format!("`{other}` is not true or false"))),
+    }
+}
+
+fn parse_num<T: std::str::FromStr>(
+    var: &'static str,
+    v: Option<String>,
+    default: T,
+) -> Result<T, ConfigError> {
+    match v {
+        None => Ok(default),
+        Some(s) => s
+            .trim()
+            .parse()
+            .map_err(|_| invalid(var, format!("`{s}` is not a non-negative whole number"))),
+    }
+}
+
+/// Parses rates such as `600/min`, `10/15min`, `5/s`, `1000/hour`, or `0` (off).
+pub fn parse_rate(
+    var: &'static str,
+    v: Option<String>,
+    default: &str,
+) -> Result<Rate, ConfigError> {
+    let text = v.unwrap_or_else(|| default.to_owned());
+    let text = text.trim();
+    if text == "0" {
+        return Ok(Rate {
+            count: 0,
+            period: Duration::from_secs(60),
+        });
+    }
+    let bad = || {
+        invalid(
+            var,
+            format!("`{text}` is not a rate like 600/min, 10/15min or 0"),
+        )
+    };
+    let (count, per) = text.split_once('/').ok_or_else(bad)?;
+    let count: u32 = count.trim().parse().map_err(|_| bad())?;
+    let per = per.trim();
+    let digits_end = per.find(|c: char| !c.is_ascii_digit()).unwrap_or(per.len());
+    let multiple: u64 = if digits_end == 0 {
+        1
+    } else {
+        per[..digits_end].parse().map_err(|_| bad())?
+    };
+    let unit_secs = match &per[digits_end..] {
+        "s" | "sec" | "second" => 1,
+        "m" | "min" | "minute" => 60,
+        "h" | "hour" => 3600,
+        "d" | "day" => 86_400,
+        _ => return Err(bad()),
+    };
+    if multiple == 0 {
+        return Err(bad());
+    }
+    Ok(Rate {
+        count,
+        period: Duration::from_secs(multiple * unit_secs),
+    })
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn settings(pairs: &[(&str, &str)]) -> Result<Settings, ConfigError> {
+        let map: HashMap<String, String> = pairs
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect();
+        Settings::from_lookup(|k| map.get(k).cloned())
+    }
+
+    #[test]
+    fn defaults_follow_the_contract() {
+        let s = settings(&[]).unwrap();
+        assert_eq!(s.database, DatabaseUrl::Sqlite("newsdesk.db".into()));
+        assert_eq!(s.bind.to_string(), "127.0.0.1:8080");
+        assert!(s.demo);
+        assert_eq!(s.rate_limit.count, 600);
+        assert_eq!(s.rate_limit.period, Duration::from_secs(60));
+        assert_eq!(s.login_rate_limit.count, 10);
+        assert_eq!(s.login_rate_limit.period, Duration::from_secs(900));
+        assert_eq!(s.cache_max_age, 60);
+        assert!(s.jwt_secret.is_none());
+    }
+
+    #[test]
+    fn short_and_example_jwt_secrets_are_refused() {
+        let short = settings(&[("NEWSDESK_JWT_SECRET", "too-short")]).unwrap_err();
+        assert_eq!(short.variable, "NEWSDESK_JWT_SECRET");
+        assert!(short.message.contains("at least 32"));
+        let example = settings(&[("NEWSDESK_JWT_SECRET", EXAMPLE_JWT_SECRET)]).unwrap_err();
+        assert!(example.message.contains(".env.example"));
+        assert!(settings(&[("NEWSDESK_JWT_SECRET", &"x".repeat(32))]).is_ok());
+    }
+
+    #[test]
+    fn database_urls_accept_sqlite_forms_and_refuse_others() {
+        assert_eq!(
+            parse_database_url("sqlite:///tmp/a.db").unwrap(),
+            DatabaseUrl::Sqlite("/tmp/a.db".into())
+        );
+        assert_eq!(
+            parse_database_url("data/n.db").unwrap(),
+            DatabaseUrl::Sqlite("data/n.db".into())
+        );
+        assert!(parse_database_url("postgres://x").is_err());
+        assert!(parse_database_url("mysql://x").is_err());
+    }
+
+    #[test]
+    fn rates_parse_with_multiples_and_zero() {
+        let r = parse_rate("X", Some("5/s".into()), "").unwrap();
+        assert_eq!((r.count, r.period), (5, Duration::from_secs(1)));
+        let r = parse_rate("X", Some("0".into()), "").unwrap();
+        assert_eq!(r.count, 0);
+        assert!(parse_rate("X", Some("5/fortnight".into()), "").is_err());
+        assert!(parse_rate("X", Some("five/min".into()), "").is_err());
+    }
+
+    #[test]
+    fn bad_booleans_name_the_variable() {
+        let err = settings(&[("NEWSDESK_DEMO", "maybe")]).unwrap_err();
+        assert_eq!(err.variable, "NEWSDESK_DEMO");
+    }
+}

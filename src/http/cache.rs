@@ -1,0 +1,93 @@
+//! Conditional GET: strong ETags, Last-Modified, 304 answers and Cache-Control.
+
+use actix_web::http::header::{self, HeaderValue};
+use actix_web::{HttpRequest, HttpResponse};
+use chrono::{DateTime, Utc};
+use sha2::{Digest, Sha256};
+
+/// Who a response may be cached by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CachePolicy {
+    /// Anonymous reads: shared caches may keep it for `max-age` seconds.
+    Public(u32),
+    /// Authenticated reads: nobody may store it.
+    Private,
+}
+
+impl CachePolicy {
+    /// The `Cache-Control` value.
+    pub fn header_value(self) -> String {
+        match self {
+            CachePolicy::Public(max_age) => format!("public, max-age={max_age}"),
+            CachePolicy::Private => "private, no-store".to_owned(),
+        }
+    }
+}
+
+/// A strong ETag computed from the exact bytes of a representation.
+pub fn etag_for(body: &[u8]) -> String {
+    let digest = Sha256::digest(body);
+    format!("\"{}\"", hex::encode(&digest[..16]))
+}
+
+/// True when an `If-None-Match` header lists this ETag (or `*`).
+pub fn if_none_match_hits(req: &HttpRequest, etag: &str) -> bool {
+    req.headers()
+        .get_all(header::IF_NONE_MATCH)
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .map(str::trim)
+        .any(|tag| tag == "*" || tag == etag || tag.strip_prefix("W/") == Some(etag))
+}
+
+/// True when `If-Modified-Since` is at or after `last_modified` (HTTP dates have whole seconds).
+pub fn not_modified_since(req: &HttpRequest, last_modified: DateTime<Utc>) -> bool {
+    req.headers()
+        .get(header::IF_MODIFIED_SINCE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| DateTime::parse_from_rfc2822(v).ok())
+        .is_some_and(|since| last_modified.timestamp() <= since.timestamp())
+}
+
+/// Formats a time as an HTTP date.
+pub fn http_date(at: DateTime<Utc>) -> String {
+    at.format("%a, %d %b %Y %H:%M:%S GMT").to_string()
+}
+
+/// Answers a GET with `body` (already serialised, of `content_type`), or 304 when the client's
+/// copy is current. `If-None-Match` takes precedence over `If-Modified-Since` (RFC 9110 13.2.2).
+pub fn conditional(
+    req: &HttpRequest,
+    content_type: &'static str,
+    body: Vec<u8>,
+    last_modified: Option<DateTime<Utc>>,
+    policy: CachePolicy,
+) -> HttpResponse {
+    let etag = etag_for(&body);
+    let fresh = if req.headers().contains_key(header::IF_NONE_MATCH) {
+        if_none_match_hits(req, &etag)
+    } else {
+        last_modified.is_some_and(|at| not_modified_since(req, at))
+    };
+    let mut builder = if fresh {
+        HttpResponse::NotModified()
+    } else {
+        HttpResponse::Ok()
+    };
+    builder.insert_header((header::ETAG, etag));
+    if let Some(at) = last_modified {
+        builder.insert_header((header::LAST_MODIFIED, http_date(at)));
+    }
+    builder.insert_header((header::CACHE_CONTROL, policy.header_value()));
+    if policy == CachePolicy::Private {
+        builder.insert_header((
+            header::VARY,
+            HeaderValue::from_static("Authorization, X-Api-Key"),
+        ));
+    }
+    if fresh {
+        builder.finish()
+    } else {
+        builder.content_type(content_type).body(body)
+    }
+}

@@ -1,0 +1,5 @@
+//! HTTP plumbing shared by every endpoint: telemetry, error fallbacks, conditional responses.
+
+pub mod cache;
+pub mod fallback;
+pub mod telemetry;

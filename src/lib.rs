@@ -1,0 +1,15 @@
+//! newsdesk: a headless JSON/REST content API for news.
+//!
+//! The binary in `main.rs` only parses the command line; everything else lives here so tests can
+//! start the real server in-process.
+
+pub mod api;
+pub mod auth;
+pub mod cli;
+pub mod config;
+pub mod db;
+pub mod error;
+pub mod http;
+pub mod logging;
+pub mod startup;
+pub mod state;

@@ -1,0 +1,134 @@
+//! Building and running the HTTP server.
+
+use std::net::TcpListener;
+use std::sync::Arc;
+
+use actix_web::dev::Server;
+use actix_web::middleware::{Compress, ErrorHandlers, from_fn};
+use actix_web::{App, web};
+use utoipa_actix_web::AppExt;
+use utoipa_swagger_ui::{Config as SwaggerConfig, SwaggerUi};
+
+use crate::api;
+use crate::api::ops::ApiDocument;
+use crate::config::Settings;
+use crate::db::Db;
+use crate::http::fallback::{self, RouteTable};
+use crate::http::telemetry::{self, Metrics};
+use crate::state::AppState;
+
+/// A bound, not yet running, server.
+pub struct Application {
+    port: u16,
+    address: String,
+    server: Server,
+    state: AppState,
+}
+
+/// Whether the server installs its own SIGTERM/Ctrl-C handlers (tests run many servers in one
+/// process and stop them by dropping the runtime).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Signals {
+    /// Graceful shutdown on SIGTERM, SIGINT and SIGQUIT.
+    Handle,
+    /// No signal handling.
+    Ignore,
+}
+
+impl Application {
+    /// Opens the database, prepares the state and binds the listener (port 0 picks a free one).
+    pub fn build(settings: Settings, signals: Signals) -> anyhow::Result<Self> {
+        let db = Db::open(&settings)?;
+        let listener = TcpListener::bind(settings.bind)
+            .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", settings.bind))?;
+        let local = listener.local_addr()?;
+        let address = format!("http://{local}");
+        let public_url: Arc<str> = settings
+            .public_url
+            .clone()
+            .unwrap_or_else(|| address.clone())
+            .into();
+        let state = AppState {
+            settings: Arc::new(settings),
+            db,
+            public_url,
+        };
+        let server = run(listener, state.clone(), signals)?;
+        Ok(Application {
+            port: local.port(),
+            address,
+            server,
+            state,
+        })
+    }
+
+    /// The port actually bound.
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// `http://IP:PORT` of the listener.
+    pub fn address(&self) -> &str {
+        &self.address
+    }
+
+    /// The state the server runs with.
+    pub fn state(&self) -> &AppState {
+        &self.state
+    }
+
+    /// Serves until shut down; after SIGTERM, in-flight requests complete first.
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        self.server.await
+    }
+}
+
+fn run(listener: TcpListener, state: AppState, signals: Signals) -> anyhow::Result<Server> {
+    let settings = state.settings.clone();
+    let document = api::openapi();
+    let route_table = web::Data::new(RouteTable::from_openapi(&document));
+    let document = web::Data::new(ApiDocument(api::openapi_json().into_bytes()));
+    let metrics = web::Data::new(Metrics::new()?);
+    let state = web::Data::new(state);
+    let max_body = settings.max_body_bytes;
+
+    let mut server = actix_web::HttpServer::new(move || {
+        let json_config = web::JsonConfig::default()
+            .limit(max_body)
+            .error_handler(fallback::json_error);
+        App::new()
+            .into_utoipa_app()
+            .app_data(state.clone())
+            .app_data(metrics.clone())
+            .app_data(document.clone())
+            .app_data(route_table.clone())
+            .app_data(json_config)
+            .app_data(web::QueryConfig::default().error_handler(fallback::query_error))
+            .app_data(web::PathConfig::default().error_handler(fallback::path_error))
+            .configure(api::routes)
+            .into_app()
+            .service(web::redirect("/docs", "/docs/"))
+            .service(
+                SwaggerUi::new("/docs/{_:.*}").config(
+                    SwaggerConfig::new(["/openapi.json"])
+                        .persist_authorization(true)
+                        .display_request_duration(true),
+                ),
+            )
+            .default_service(web::to(fallback::unmatched))
+            .wrap(ErrorHandlers::new().default_handler(fallback::problem_for_plain_errors))
+            .wrap(Compress::default())
+            .wrap(from_fn(telemetry::observe))
+    })
+    .listen(listener)?
+    .shutdown_timeout(settings.shutdown_timeout.as_secs())
+    .client_request_timeout(settings.client_timeout)
+    .client_disconnect_timeout(std::time::Duration::from_secs(1));
+    if settings.workers > 0 {
+        server = server.workers(settings.workers);
+    }
+    if signals == Signals::Ignore {
+        server = server.disable_signals();
+    }
+    Ok(server.run())
+}

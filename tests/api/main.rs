@@ -1,0 +1,5 @@
+//! End-to-end tests: each starts the real server on a free loopback port with its own database.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod helpers;
+mod ops;
