@@ -2,6 +2,7 @@
 
 pub mod doc;
 pub mod ops;
+pub mod pagination;
 
 use actix_web::App;
 use utoipa::openapi::OpenApi;

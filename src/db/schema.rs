@@ -7,3 +7,171 @@ diesel::table! {
         updated_at -> Text,
     }
 }
+
+diesel::table! {
+    media (id) {
+        id -> Text,
+        kind -> Text,
+        content_type -> Text,
+        width -> Integer,
+        height -> Integer,
+        bytes -> BigInt,
+        sha256 -> Text,
+        caption -> Nullable<Text>,
+        credit -> Nullable<Text>,
+        alt_text -> Nullable<Text>,
+        copyright -> Nullable<Text>,
+        license -> Nullable<Text>,
+        syndication_allowed -> Bool,
+        usage_expires -> Nullable<Text>,
+        focal_x -> Nullable<Double>,
+        focal_y -> Nullable<Double>,
+        renditions -> Text,
+        created_by -> Nullable<Text>,
+        created_at -> Text,
+        updated_at -> Text,
+        version -> BigInt,
+    }
+}
+
+diesel::table! {
+    speakers (id) {
+        id -> Text,
+        slug -> Text,
+        name -> Text,
+        title -> Nullable<Text>,
+        organization -> Nullable<Text>,
+        bio -> Nullable<Text>,
+        photo_media_id -> Nullable<Text>,
+        created_by -> Nullable<Text>,
+        created_at -> Text,
+        updated_at -> Text,
+        version -> BigInt,
+    }
+}
+
+diesel::table! {
+    articles (id) {
+        id -> Text,
+        slug -> Text,
+        headline -> Text,
+        standfirst -> Nullable<Text>,
+        body -> Text,
+        body_html -> Text,
+        section -> Nullable<Text>,
+        byline -> Nullable<Text>,
+        source -> Nullable<Text>,
+        dateline -> Nullable<Text>,
+        language -> Text,
+        status -> Text,
+        published_at -> Nullable<Text>,
+        embargo_until -> Nullable<Text>,
+        hero_media_id -> Nullable<Text>,
+        canonical_url -> Nullable<Text>,
+        copyright -> Nullable<Text>,
+        corrections -> Text,
+        author_id -> Nullable<Text>,
+        created_at -> Text,
+        updated_at -> Text,
+        version -> BigInt,
+    }
+}
+
+diesel::table! {
+    article_tags (article_id, tag) {
+        article_id -> Text,
+        tag -> Text,
+    }
+}
+
+diesel::table! {
+    article_media (article_id, media_id) {
+        article_id -> Text,
+        media_id -> Text,
+    }
+}
+
+diesel::table! {
+    quotes (id) {
+        id -> Text,
+        text -> Text,
+        speaker_id -> Text,
+        article_id -> Nullable<Text>,
+        context -> Nullable<Text>,
+        speaker_title -> Nullable<Text>,
+        said_on -> Nullable<Text>,
+        created_by -> Nullable<Text>,
+        created_at -> Text,
+        updated_at -> Text,
+        version -> BigInt,
+    }
+}
+
+diesel::table! {
+    article_quotes (article_id, quote_id) {
+        article_id -> Text,
+        quote_id -> Text,
+    }
+}
+
+diesel::table! {
+    article_revisions (article_id, number) {
+        article_id -> Text,
+        number -> BigInt,
+        version -> BigInt,
+        author_id -> Nullable<Text>,
+        created_at -> Text,
+        snapshot -> Text,
+    }
+}
+
+diesel::table! {
+    changes (seq) {
+        seq -> BigInt,
+        resource -> Text,
+        resource_id -> Text,
+        operation -> Text,
+        version -> BigInt,
+        at -> Text,
+    }
+}
+
+diesel::table! {
+    idempotency_keys (caller, key) {
+        caller -> Text,
+        key -> Text,
+        method -> Text,
+        path -> Text,
+        request_hash -> Text,
+        status -> Integer,
+        content_type -> Nullable<Text>,
+        location -> Nullable<Text>,
+        body -> Binary,
+        created_at -> Text,
+    }
+}
+
+diesel::joinable!(article_tags -> articles (article_id));
+diesel::joinable!(article_media -> articles (article_id));
+diesel::joinable!(article_media -> media (media_id));
+diesel::joinable!(article_quotes -> articles (article_id));
+diesel::joinable!(article_quotes -> quotes (quote_id));
+diesel::joinable!(article_revisions -> articles (article_id));
+diesel::joinable!(quotes -> speakers (speaker_id));
+diesel::joinable!(quotes -> articles (article_id));
+diesel::joinable!(speakers -> media (photo_media_id));
+diesel::joinable!(articles -> media (hero_media_id));
+
+diesel::allow_tables_to_appear_in_same_query!(
+    app_settings,
+    media,
+    speakers,
+    articles,
+    article_tags,
+    article_media,
+    quotes,
+    article_quotes,
+    article_revisions,
+    changes,
+    idempotency_keys,
+);

@@ -1,0 +1,10 @@
+DROP TABLE idempotency_keys;
+DROP TABLE changes;
+DROP TABLE article_revisions;
+DROP TABLE article_quotes;
+DROP TABLE quotes;
+DROP TABLE article_media;
+DROP TABLE article_tags;
+DROP TABLE articles;
+DROP TABLE speakers;
+DROP TABLE media;
