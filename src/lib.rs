@@ -10,6 +10,7 @@ pub mod config;
 pub mod db;
 pub mod error;
 pub mod http;
+pub mod imaging;
 pub mod logging;
 pub mod startup;
 pub mod state;
