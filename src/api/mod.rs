@@ -1,6 +1,7 @@
 //! The HTTP API: the one route table, from which the OpenAPI document is also collected.
 
 pub mod doc;
+pub mod feeds;
 pub mod ops;
 pub mod pagination;
 
@@ -15,7 +16,12 @@ pub fn routes(cfg: &mut ServiceConfig) {
     cfg.service(ops::healthz)
         .service(ops::readyz)
         .service(ops::metrics)
-        .service(ops::openapi_json);
+        .service(ops::openapi_json)
+        .service(feeds::get_rss_feed)
+        .service(feeds::get_atom_feed)
+        .service(feeds::get_json_feed)
+        .service(feeds::get_ninjs_feed)
+        .service(feeds::get_article_ninjs);
 }
 
 /// The complete OpenAPI document, built from the route table without starting a server.
