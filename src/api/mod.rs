@@ -1,8 +1,10 @@
 //! The HTTP API: the one route table, from which the OpenAPI document is also collected.
 
+pub mod auth;
 pub mod doc;
 pub mod ops;
 pub mod pagination;
+pub mod users;
 
 use actix_web::App;
 use utoipa::openapi::OpenApi;
@@ -15,7 +17,9 @@ pub fn routes(cfg: &mut ServiceConfig) {
     cfg.service(ops::healthz)
         .service(ops::readyz)
         .service(ops::metrics)
-        .service(ops::openapi_json);
+        .service(ops::openapi_json)
+        .service(auth::issue_token)
+        .service(auth::get_me);
 }
 
 /// The complete OpenAPI document, built from the route table without starting a server.
