@@ -117,3 +117,95 @@ pub async fn get_me(
         CachePolicy::Private,
     ))
 }
+
+/// A refresh token to exchange.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RefreshRequest {
+    /// The refresh token from the last sign-in or refresh.
+    pub refresh_token: String,
+}
+
+/// Exchanges a refresh token for a new access token and a new refresh token. Each refresh
+/// token works once; presenting a spent one revokes every token descended from the same
+/// sign-in.
+#[utoipa::path(
+    tag = "auth",
+    request_body = RefreshRequest,
+    responses(
+        (status = 200, description = "A new token pair", body = TokenResponse),
+        (status = 400, description = "The body is not valid JSON"),
+        (status = 401, description = "The refresh token is unknown, spent, revoked or expired"),
+        (status = 415, description = "The body is not application/json"),
+        (status = 422, description = "The body has unknown or missing fields"),
+        (status = 429, description = "Too many requests from this address")
+    ),
+    security(())
+)]
+#[post("/v1/auth/refresh")]
+pub async fn refresh_token(
+    state: web::Data<AppState>,
+    body: web::Json<RefreshRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let pair = accounts::rotate_refresh_token(&state, &body.refresh_token).await?;
+    Ok(token_response(pair))
+}
+
+/// Signs out everywhere: every access and refresh token of the signed-in user stops working.
+#[utoipa::path(
+    tag = "auth",
+    responses(
+        (status = 204, description = "Signed out"),
+        (status = 401, description = "No valid access token"),
+        (status = 403, description = "Partner API keys cannot sign out")
+    ),
+    security(("bearer" = []))
+)]
+#[post("/v1/auth/logout")]
+pub async fn logout(
+    state: web::Data<AppState>,
+    caller: SignedIn<Contributor>,
+) -> Result<HttpResponse, ApiError> {
+    accounts::sign_out(&state.db, &caller.id).await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// A password change.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PasswordChange {
+    /// The password in use now.
+    pub current_password: String,
+    /// The new password, at least 10 characters.
+    pub new_password: String,
+}
+
+/// Changes the signed-in user's own password. Every earlier access and refresh token stops
+/// working; the answer carries a new pair.
+#[utoipa::path(
+    tag = "auth",
+    request_body = PasswordChange,
+    responses(
+        (status = 200, description = "Changed; a new token pair", body = TokenResponse),
+        (status = 400, description = "The body is not valid JSON"),
+        (status = 401, description = "No valid access token"),
+        (status = 403, description = "Partner API keys have no password"),
+        (status = 415, description = "The body is not application/json"),
+        (status = 422, description = "The current password is wrong or the new one too short")
+    ),
+    security(("bearer" = []))
+)]
+#[post("/v1/auth/password")]
+pub async fn change_password(
+    state: web::Data<AppState>,
+    caller: SignedIn<Contributor>,
+    body: web::Json<PasswordChange>,
+) -> Result<HttpResponse, ApiError> {
+    let PasswordChange {
+        current_password,
+        new_password,
+    } = body.into_inner();
+    let pair =
+        accounts::change_password(&state, &caller.id, &current_password, &new_password).await?;
+    Ok(token_response(pair))
+}

@@ -1,5 +1,6 @@
 //! The HTTP API: the one route table, from which the OpenAPI document is also collected.
 
+pub mod api_keys;
 pub mod auth;
 pub mod doc;
 pub mod ops;
@@ -19,7 +20,18 @@ pub fn routes(cfg: &mut ServiceConfig) {
         .service(ops::metrics)
         .service(ops::openapi_json)
         .service(auth::issue_token)
-        .service(auth::get_me);
+        .service(auth::get_me)
+        .service(auth::refresh_token)
+        .service(auth::logout)
+        .service(auth::change_password)
+        .service(users::list_users)
+        .service(users::create_user)
+        .service(users::get_user)
+        .service(users::update_user)
+        .service(api_keys::list_api_keys)
+        .service(api_keys::create_api_key)
+        .service(api_keys::get_api_key)
+        .service(api_keys::revoke_api_key);
 }
 
 /// The complete OpenAPI document, built from the route table without starting a server.

@@ -2,6 +2,7 @@
 //! extractors handlers use to state what they require.
 
 pub mod guard;
+pub mod keys;
 pub mod password;
 pub mod tokens;
 pub mod users;
@@ -417,5 +418,96 @@ impl<S: RequiredScope + 'static> FromRequest for PartnerWith<S> {
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         let req = req.clone();
         Box::pin(async move { Self::require(caller_of(req).await?) })
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+    use actix_web::ResponseError;
+
+    fn user(role: Role) -> Caller {
+        Caller::User(UserCaller {
+            id: "u".into(),
+            email: "u@example.test".into(),
+            role,
+        })
+    }
+
+    fn partner(scopes: &[Scope]) -> Caller {
+        Caller::Partner(PartnerCaller {
+            key_id: "k".into(),
+            scopes: scopes.to_vec(),
+        })
+    }
+
+    fn status<T>(result: Result<T, ApiError>) -> u16 {
+        match result {
+            Ok(_) => 200,
+            Err(e) => e.status_code().as_u16(),
+        }
+    }
+
+    #[test]
+    fn signed_in_requires_a_user_with_at_least_the_role() {
+        assert_eq!(status(SignedIn::<Editor>::require(Caller::Anonymous)), 401);
+        assert_eq!(
+            status(SignedIn::<Editor>::require(partner(&[Scope::ContentRead]))),
+            403
+        );
+        assert_eq!(
+            status(SignedIn::<Editor>::require(user(Role::Contributor))),
+            403
+        );
+        assert_eq!(status(SignedIn::<Editor>::require(user(Role::Editor))), 200);
+        assert_eq!(status(SignedIn::<Editor>::require(user(Role::Admin))), 200);
+        assert_eq!(status(SignedIn::<Admin>::require(user(Role::Editor))), 403);
+        assert_eq!(
+            status(SignedIn::<Contributor>::require(user(Role::Contributor))),
+            200
+        );
+    }
+
+    #[test]
+    fn partner_with_requires_a_key_carrying_the_scope() {
+        assert_eq!(
+            status(PartnerWith::<FeedsRead>::require(Caller::Anonymous)),
+            401
+        );
+        assert_eq!(
+            status(PartnerWith::<FeedsRead>::require(user(Role::Admin))),
+            403
+        );
+        assert_eq!(
+            status(PartnerWith::<FeedsRead>::require(partner(&[
+                Scope::ContentRead
+            ]))),
+            403
+        );
+        assert_eq!(
+            status(PartnerWith::<FeedsRead>::require(partner(&[
+                Scope::FeedsRead
+            ]))),
+            200
+        );
+        assert_eq!(
+            status(PartnerWith::<EmbargoedRead>::require(partner(&[
+                Scope::ContentRead,
+                Scope::EmbargoedRead
+            ]))),
+            200
+        );
+    }
+
+    #[test]
+    fn roles_and_scopes_round_trip_through_their_names() {
+        for role in [Role::Contributor, Role::Editor, Role::Admin] {
+            assert_eq!(role.as_str().parse::<Role>().unwrap(), role);
+        }
+        for scope in [Scope::ContentRead, Scope::FeedsRead, Scope::EmbargoedRead] {
+            assert_eq!(scope.as_str().parse::<Scope>().unwrap(), scope);
+        }
+        assert!("owner".parse::<Role>().is_err());
     }
 }

@@ -239,3 +239,144 @@ pub fn parse_scopes(json: &str) -> Result<Vec<Scope>, ApiError> {
         .map(|n| n.parse::<Scope>().map_err(ApiError::internal))
         .collect()
 }
+
+enum Rotation {
+    Rotated(UserRow),
+    Refused(&'static str),
+}
+
+/// Exchanges a refresh token for a new pair. Each token works once: presenting a spent one
+/// revokes every token of its family (the sign-in it came from), and is refused.
+pub async fn rotate_refresh_token(state: &AppState, token: &str) -> Result<TokenPair, ApiError> {
+    let hash = tokens::digest(token);
+    let next = tokens::new_secret(REFRESH_TOKEN_PREFIX);
+    let next_hash = tokens::digest(&next);
+    // The revocation on reuse must commit, so refusals are values here, not errors.
+    let outcome = state
+        .db
+        .write(move |conn| {
+            let Some(row) = db::refresh_tokens::find_by_hash(conn, &hash)? else {
+                return Ok(Rotation::Refused("the refresh token is not valid"));
+            };
+            let now = crate::time::now();
+            if row.used_at.is_some() {
+                db::refresh_tokens::revoke_family(conn, &row.family_id, &now)?;
+                return Ok(Rotation::Refused(
+                    "the refresh token was already used; every token of that sign-in is now revoked",
+                ));
+            }
+            if row.revoked_at.is_some() {
+                return Ok(Rotation::Refused("the refresh token has been revoked"));
+            }
+            if row.expires_at <= now {
+                return Ok(Rotation::Refused("the refresh token has expired"));
+            }
+            let user = db::users::find(conn, &row.user_id)?;
+            let Some(user) = user.filter(|u| !u.disabled && u.token_version == row.token_version)
+            else {
+                db::refresh_tokens::revoke_family(conn, &row.family_id, &now)?;
+                return Ok(Rotation::Refused("the refresh token has been revoked"));
+            };
+            db::refresh_tokens::mark_used(conn, &row.id, &now)?;
+            insert_refresh_token(
+                conn,
+                &next_hash,
+                &row.family_id,
+                &user.id,
+                user.token_version,
+            )?;
+            Ok(Rotation::Rotated(user))
+        })
+        .await?;
+    match outcome {
+        Rotation::Rotated(user) => Ok(TokenPair {
+            access_token: state.auth.tokens.issue(&user.id, user.token_version)?,
+            refresh_token: next,
+        }),
+        Rotation::Refused(detail) => Err(invalid_credentials(detail)),
+    }
+}
+
+/// Revokes every access and refresh token a user holds (sign-out everywhere), in the caller's
+/// write transaction: bumps the revocation counter and revokes the refresh tokens.
+pub fn revoke_all_tokens(
+    conn: &mut diesel::SqliteConnection,
+    user: &UserRow,
+    now: &str,
+) -> Result<i64, ApiError> {
+    let next = user.token_version + 1;
+    db::users::update(
+        conn,
+        &user.id,
+        &db::users::UserChanges {
+            token_version: Some(next),
+            ..Default::default()
+        },
+    )?;
+    db::refresh_tokens::revoke_user(conn, &user.id, now)?;
+    Ok(next)
+}
+
+/// Signs a user out everywhere.
+pub async fn sign_out(db: &Db, user_id: &str) -> Result<(), ApiError> {
+    let id = user_id.to_owned();
+    db.write(move |conn| {
+        let user = db::users::find(conn, &id)?.ok_or_else(|| ApiError::not_found("user", &id))?;
+        revoke_all_tokens(conn, &user, &crate::time::now())?;
+        Ok(())
+    })
+    .await
+}
+
+/// Changes a user's own password after checking the current one; every earlier token is
+/// revoked and a new session is started.
+pub async fn change_password(
+    state: &AppState,
+    user_id: &str,
+    current: &str,
+    new: &str,
+) -> Result<TokenPair, ApiError> {
+    if let Err(message) = password::check_strength(new) {
+        return Err(ApiError::invalid(vec![FieldError::new(
+            "new_password",
+            message,
+        )]));
+    }
+    let id = user_id.to_owned();
+    let user = state
+        .db
+        .read(move |conn| Ok(db::users::find(conn, &id)?))
+        .await?
+        .ok_or_else(|| ApiError::not_found("user", user_id))?;
+    let matches =
+        password::verify_off_thread(current.to_owned(), Some(user.password_hash.clone())).await?;
+    if !matches {
+        return Err(ApiError::invalid(vec![FieldError::new(
+            "current_password",
+            "is not the current password",
+        )]));
+    }
+    let new_hash = password::hash_off_thread(new.to_owned()).await?;
+    let id = user.id.clone();
+    let updated = state
+        .db
+        .write(move |conn| {
+            let user =
+                db::users::find(conn, &id)?.ok_or_else(|| ApiError::not_found("user", &id))?;
+            let now = crate::time::now();
+            revoke_all_tokens(conn, &user, &now)?;
+            db::users::update(
+                conn,
+                &id,
+                &db::users::UserChanges {
+                    password_hash: Some(new_hash),
+                    updated_at: Some(now),
+                    version: Some(user.version + 1),
+                    ..Default::default()
+                },
+            )?;
+            db::users::find(conn, &id)?.ok_or_else(|| ApiError::not_found("user", &id))
+        })
+        .await?;
+    start_session(state, &updated).await
+}

@@ -421,3 +421,557 @@ async fn an_unknown_body_field_is_a_422_naming_it() {
     let problem = response.problem(422);
     assert_eq!(problem["errors"][0]["field"], "role");
 }
+
+fn bearer(token: &str) -> String {
+    format!("Bearer {token}")
+}
+
+async fn refresh(app: &TestApp, refresh_token: &str) -> TestResponse {
+    app.json(
+        "POST",
+        "/v1/auth/refresh",
+        &json!({"refresh_token": refresh_token}),
+        &[],
+    )
+    .await
+}
+
+fn field<'a>(body: &'a Value, name: &str) -> &'a str {
+    body[name].as_str().unwrap()
+}
+
+#[actix_web::test]
+async fn a_refresh_token_gives_a_new_pair_and_works_once() {
+    let app = TestApp::spawn().await;
+    editor(&app).await;
+    let first = app.sign_in(EMAIL, TEST_PASSWORD).await;
+
+    let response = refresh(&app, field(&first, "refresh_token")).await;
+
+    assert_eq!(response.status, 200, "{}", response.text());
+    assert_eq!(response.header("cache-control"), Some("no-store"));
+    let second = response.value();
+    assert_ne!(second["refresh_token"], first["refresh_token"]);
+    assert_eq!(me(&app, field(&second, "access_token")).await.status, 200);
+}
+
+#[actix_web::test]
+async fn a_reused_refresh_token_revokes_its_whole_family() {
+    let app = TestApp::spawn().await;
+    editor(&app).await;
+    let first = app.sign_in(EMAIL, TEST_PASSWORD).await;
+    let other_session = app.sign_in(EMAIL, TEST_PASSWORD).await;
+    let second = refresh(&app, field(&first, "refresh_token")).await.value();
+
+    let reuse = refresh(&app, field(&first, "refresh_token")).await;
+
+    assert_refused(&reuse);
+    // The token rotated from the reused one is revoked too...
+    assert_refused(&refresh(&app, field(&second, "refresh_token")).await);
+    // ...but another sign-in of the same user is a different family and keeps working.
+    assert_eq!(
+        refresh(&app, field(&other_session, "refresh_token"))
+            .await
+            .status,
+        200
+    );
+}
+
+#[actix_web::test]
+async fn an_unknown_refresh_token_is_refused() {
+    let app = TestApp::spawn().await;
+
+    assert_refused(&refresh(&app, "ndr_made-up").await);
+}
+
+#[actix_web::test]
+async fn an_access_token_is_not_a_refresh_token() {
+    let app = TestApp::spawn().await;
+    editor(&app).await;
+    let tokens = app.sign_in(EMAIL, TEST_PASSWORD).await;
+
+    assert_refused(&refresh(&app, field(&tokens, "access_token")).await);
+}
+
+#[actix_web::test]
+async fn logout_revokes_the_access_and_refresh_tokens() {
+    let app = TestApp::spawn().await;
+    editor(&app).await;
+    let tokens = app.sign_in(EMAIL, TEST_PASSWORD).await;
+    let access = field(&tokens, "access_token");
+
+    let response = app
+        .raw(
+            "POST",
+            "/v1/auth/logout",
+            &[("authorization", &bearer(access))],
+            None,
+        )
+        .await;
+
+    assert_eq!(response.status, 204, "{}", response.text());
+    assert_refused(&me(&app, access).await);
+    assert_refused(&refresh(&app, field(&tokens, "refresh_token")).await);
+}
+
+#[actix_web::test]
+async fn a_password_change_revokes_earlier_tokens_and_the_old_password() {
+    let app = TestApp::spawn().await;
+    editor(&app).await;
+    let before = app.sign_in(EMAIL, TEST_PASSWORD).await;
+    let new_password = "an entirely new passphrase";
+
+    let response = app
+        .json(
+            "POST",
+            "/v1/auth/password",
+            &json!({"current_password": TEST_PASSWORD, "new_password": new_password}),
+            &[("authorization", &bearer(field(&before, "access_token")))],
+        )
+        .await;
+
+    assert_eq!(response.status, 200, "{}", response.text());
+    let after = response.value();
+    assert_refused(&me(&app, field(&before, "access_token")).await);
+    assert_refused(&refresh(&app, field(&before, "refresh_token")).await);
+    assert_eq!(me(&app, field(&after, "access_token")).await.status, 200);
+    sign_in_raw(&app, EMAIL, TEST_PASSWORD).await.problem(401);
+    assert_eq!(sign_in_raw(&app, EMAIL, new_password).await.status, 200);
+}
+
+#[actix_web::test]
+async fn a_password_change_needs_the_current_password() {
+    let app = TestApp::spawn().await;
+    editor(&app).await;
+    let token = app.token_for(EMAIL, TEST_PASSWORD).await;
+
+    let response = app
+        .json(
+            "POST",
+            "/v1/auth/password",
+            &json!({"current_password": "a wrong guess!", "new_password": "a new passphrase"}),
+            &[("authorization", &bearer(&token))],
+        )
+        .await;
+
+    let problem = response.problem(422);
+    assert_eq!(problem["errors"][0]["field"], "current_password");
+    assert_eq!(me(&app, &token).await.status, 200);
+}
+
+async fn get_user(app: &TestApp, admin: &str, id: &str) -> TestResponse {
+    app.get_with(
+        &format!("/v1/users/{id}"),
+        &[("authorization", &bearer(admin))],
+    )
+    .await
+}
+
+async fn patch_user(app: &TestApp, admin: &str, id: &str, changes: Value) -> TestResponse {
+    let etag = get_user(app, admin, id)
+        .await
+        .header("etag")
+        .unwrap()
+        .to_owned();
+    app.json(
+        "PATCH",
+        &format!("/v1/users/{id}"),
+        &changes,
+        &[("authorization", &bearer(admin)), ("if-match", &etag)],
+    )
+    .await
+}
+
+#[actix_web::test]
+async fn only_admins_may_manage_users() {
+    let app = TestApp::spawn().await;
+
+    let anonymous = app.get("/v1/users").await;
+    assert_refused(&anonymous);
+    for role in [Role::Contributor, Role::Editor] {
+        let token = app.token(role).await;
+        let response = app
+            .get_with("/v1/users", &[("authorization", &bearer(&token))])
+            .await;
+        response.problem(403);
+    }
+    let admin = app.token(Role::Admin).await;
+    let response = app
+        .get_with("/v1/users", &[("authorization", &bearer(&admin))])
+        .await;
+    assert_eq!(response.status, 200, "{}", response.text());
+    assert_eq!(response.value()["data"].as_array().unwrap().len(), 3);
+}
+
+#[actix_web::test]
+async fn an_admin_creates_a_user_who_can_then_sign_in() {
+    let app = TestApp::spawn().await;
+    let admin = app.token(Role::Admin).await;
+    let body = json!({
+        "email": "Reporter@Example-News.com",
+        "display_name": "A. Reporter",
+        "role": "contributor",
+        "password": "a long enough passphrase"
+    });
+
+    let response = app
+        .json(
+            "POST",
+            "/v1/users",
+            &body,
+            &[("authorization", &bearer(&admin))],
+        )
+        .await;
+
+    assert_eq!(response.status, 201, "{}", response.text());
+    let user = response.value();
+    assert_eq!(user["email"], "reporter@example-news.com");
+    assert_eq!(user["role"], "contributor");
+    assert!(
+        response
+            .header("location")
+            .unwrap()
+            .ends_with(field(&user, "id"))
+    );
+    assert!(!response.text().contains("passphrase") && !response.text().contains("argon2"));
+    let token = app
+        .token_for("reporter@example-news.com", "a long enough passphrase")
+        .await;
+    assert_eq!(
+        me(&app, &token).await.value()["display_name"],
+        "A. Reporter"
+    );
+}
+
+#[actix_web::test]
+async fn a_second_user_with_the_same_email_in_another_case_is_a_409() {
+    let app = TestApp::spawn().await;
+    let admin = app.token(Role::Admin).await;
+    editor(&app).await;
+
+    let response = app
+        .json(
+            "POST",
+            "/v1/users",
+            &json!({"email": "ED@example-news.com", "role": "editor", "password": "another passphrase"}),
+            &[("authorization", &bearer(&admin))],
+        )
+        .await;
+
+    response.problem(409);
+}
+
+#[actix_web::test]
+async fn a_short_password_or_bad_email_is_a_422_naming_the_fields() {
+    let app = TestApp::spawn().await;
+    let admin = app.token(Role::Admin).await;
+
+    let response = app
+        .json(
+            "POST",
+            "/v1/users",
+            &json!({"email": "not-an-email", "role": "editor", "password": "short"}),
+            &[("authorization", &bearer(&admin))],
+        )
+        .await;
+
+    let problem = response.problem(422);
+    let fields: Vec<&str> = problem["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["field"].as_str().unwrap())
+        .collect();
+    assert_eq!(fields, ["email", "password"]);
+}
+
+#[actix_web::test]
+async fn listing_users_never_shows_a_password_hash() {
+    let app = TestApp::spawn().await;
+    let admin = app.token(Role::Admin).await;
+    editor(&app).await;
+
+    let response = app
+        .get_with("/v1/users", &[("authorization", &bearer(&admin))])
+        .await;
+
+    assert_eq!(response.status, 200);
+    assert!(!response.text().contains("argon2"));
+    assert!(!response.text().contains("password"));
+}
+
+#[actix_web::test]
+async fn users_are_listed_in_pages_with_a_next_link() {
+    let app = TestApp::spawn().await;
+    let admin = app.token(Role::Admin).await;
+    app.token(Role::Editor).await;
+    app.token(Role::Contributor).await;
+
+    let first = app
+        .get_with("/v1/users?limit=2", &[("authorization", &bearer(&admin))])
+        .await;
+    let cursor = first.value()["next_cursor"].as_str().unwrap().to_owned();
+    let second = app
+        .get_with(
+            &format!("/v1/users?limit=2&cursor={cursor}"),
+            &[("authorization", &bearer(&admin))],
+        )
+        .await;
+
+    assert!(first.header("link").unwrap().contains("rel=\"next\""));
+    assert_eq!(first.value()["data"].as_array().unwrap().len(), 2);
+    let rest = second.value();
+    assert_eq!(rest["data"].as_array().unwrap().len(), 1);
+    assert!(rest["next_cursor"].is_null());
+}
+
+#[actix_web::test]
+async fn a_role_change_takes_effect_at_once_and_revokes_earlier_tokens() {
+    let app = TestApp::spawn().await;
+    let admin = app.token(Role::Admin).await;
+    let id = editor(&app).await;
+    let old = app.sign_in(EMAIL, TEST_PASSWORD).await;
+
+    let response = patch_user(&app, &admin, &id, json!({"role": "contributor"})).await;
+
+    assert_eq!(response.status, 200, "{}", response.text());
+    assert_eq!(response.value()["role"], "contributor");
+    assert_refused(&me(&app, field(&old, "access_token")).await);
+    assert_refused(&refresh(&app, field(&old, "refresh_token")).await);
+    let token = app.token_for(EMAIL, TEST_PASSWORD).await;
+    assert_eq!(me(&app, &token).await.value()["role"], "contributor");
+}
+
+#[actix_web::test]
+async fn a_disabled_user_can_neither_use_tokens_nor_sign_in() {
+    let app = TestApp::spawn().await;
+    let admin = app.token(Role::Admin).await;
+    let id = editor(&app).await;
+    let token = app.token_for(EMAIL, TEST_PASSWORD).await;
+
+    let response = patch_user(&app, &admin, &id, json!({"disabled": true})).await;
+
+    assert_eq!(response.status, 200, "{}", response.text());
+    assert_refused(&me(&app, &token).await);
+    let signed_in = sign_in_raw(&app, EMAIL, TEST_PASSWORD).await;
+    let wrong = sign_in_raw(&app, EMAIL, "not the password at all").await;
+    assert_eq!(signed_in.problem(401), wrong.problem(401));
+}
+
+#[actix_web::test]
+async fn changing_a_user_needs_a_current_if_match() {
+    let app = TestApp::spawn().await;
+    let admin = app.token(Role::Admin).await;
+    let id = editor(&app).await;
+    let path = format!("/v1/users/{id}");
+    let auth = bearer(&admin);
+
+    let missing = app
+        .json(
+            "PATCH",
+            &path,
+            &json!({"role": "admin"}),
+            &[("authorization", &auth)],
+        )
+        .await;
+    let stale = app
+        .json(
+            "PATCH",
+            &path,
+            &json!({"role": "admin"}),
+            &[("authorization", &auth), ("if-match", "\"stale\"")],
+        )
+        .await;
+
+    missing.problem(428);
+    stale.problem(412);
+    assert_eq!(get_user(&app, &admin, &id).await.value()["role"], "editor");
+}
+
+#[actix_web::test]
+async fn an_admin_cannot_demote_or_disable_themselves() {
+    let app = TestApp::spawn().await;
+    let id = app
+        .create_user("boss@example-news.com", Role::Admin, TEST_PASSWORD)
+        .await;
+    let admin = app.token_for("boss@example-news.com", TEST_PASSWORD).await;
+
+    patch_user(&app, &admin, &id, json!({"role": "editor"}))
+        .await
+        .problem(409);
+    patch_user(&app, &admin, &id, json!({"disabled": true}))
+        .await
+        .problem(409);
+}
+
+async fn create_key(app: &TestApp, admin: &str, body: Value) -> TestResponse {
+    app.json(
+        "POST",
+        "/v1/api-keys",
+        &body,
+        &[("authorization", &bearer(admin))],
+    )
+    .await
+}
+
+#[actix_web::test]
+async fn an_api_key_is_shown_once_and_never_listed_with_its_secret() {
+    let app = TestApp::spawn().await;
+    let admin = app.token(Role::Admin).await;
+
+    let response = create_key(
+        &app,
+        &admin,
+        json!({"name": "Wire", "scopes": ["feeds:read", "content:read"], "rate_limit": 120}),
+    )
+    .await;
+
+    assert_eq!(response.status, 201, "{}", response.text());
+    assert_eq!(response.header("cache-control"), Some("no-store"));
+    let created = response.value();
+    let key = field(&created, "key");
+    assert!(key.starts_with("ndk_") && key.len() > 40);
+    assert_eq!(created["rate_limit"], "120/min");
+    assert_eq!(created["scopes"], json!(["content:read", "feeds:read"]));
+    assert!(key.starts_with(field(&created, "prefix")));
+    let auth = bearer(&admin);
+    let list = app
+        .get_with("/v1/api-keys", &[("authorization", &auth)])
+        .await;
+    let one = app
+        .get_with(
+            &format!("/v1/api-keys/{}", field(&created, "id")),
+            &[("authorization", &auth)],
+        )
+        .await;
+    for response in [&list, &one] {
+        assert_eq!(response.status, 200, "{}", response.text());
+        assert!(!response.text().contains(key));
+        assert!(!response.text().contains("key_hash"));
+    }
+    assert_eq!(list.value()["data"][0]["name"], "Wire");
+}
+
+#[actix_web::test]
+async fn an_api_key_needs_a_name_and_known_scopes() {
+    let app = TestApp::spawn().await;
+    let admin = app.token(Role::Admin).await;
+
+    create_key(&app, &admin, json!({"name": "", "scopes": []}))
+        .await
+        .problem(422);
+    create_key(&app, &admin, json!({"name": "x", "scopes": ["everything"]}))
+        .await
+        .problem(422);
+    create_key(
+        &app,
+        &admin,
+        json!({"name": "x", "scopes": ["feeds:read"], "rate_limit": "lots"}),
+    )
+    .await
+    .problem(422);
+}
+
+#[actix_web::test]
+async fn only_admins_may_manage_api_keys() {
+    let app = TestApp::spawn().await;
+    let editor_token = app.token(Role::Editor).await;
+
+    create_key(
+        &app,
+        &editor_token,
+        json!({"name": "x", "scopes": ["feeds:read"]}),
+    )
+    .await
+    .problem(403);
+    assert_refused(&app.get("/v1/api-keys").await);
+}
+
+async fn new_key(app: &TestApp, scopes: Value) -> (String, String) {
+    let admin = app.token(Role::Admin).await;
+    let created = create_key(app, &admin, json!({"name": "partner", "scopes": scopes}))
+        .await
+        .value();
+    (
+        field(&created, "id").to_owned(),
+        field(&created, "key").to_owned(),
+    )
+}
+
+#[actix_web::test]
+async fn a_valid_api_key_is_accepted_and_a_partner_has_no_user_account() {
+    let app = TestApp::spawn().await;
+    let (_, key) = new_key(&app, json!(["content:read"])).await;
+
+    let health = app.get_with("/healthz", &[("x-api-key", &key)]).await;
+    let me = app.get_with("/v1/auth/me", &[("x-api-key", &key)]).await;
+
+    assert_eq!(health.status, 200);
+    me.problem(403);
+}
+
+#[actix_web::test]
+async fn a_revoked_api_key_is_refused() {
+    let app = TestApp::spawn().await;
+    let admin = app.token(Role::Admin).await;
+    let (id, key) = new_key(&app, json!(["feeds:read"])).await;
+    let path = format!("/v1/api-keys/{id}");
+    let auth = bearer(&admin);
+    let etag = app
+        .get_with(&path, &[("authorization", &auth)])
+        .await
+        .header("etag")
+        .unwrap()
+        .to_owned();
+
+    let without = app
+        .raw("DELETE", &path, &[("authorization", &auth)], None)
+        .await;
+    let revoked = app
+        .raw(
+            "DELETE",
+            &path,
+            &[("authorization", &auth), ("if-match", &etag)],
+            None,
+        )
+        .await;
+
+    without.problem(428);
+    assert_eq!(revoked.status, 204, "{}", revoked.text());
+    assert_refused(&app.get_with("/healthz", &[("x-api-key", &key)]).await);
+    let listed = app
+        .get_with(&path, &[("authorization", &auth)])
+        .await
+        .value();
+    assert!(listed["revoked_at"].is_string());
+}
+
+#[actix_web::test]
+async fn the_api_key_query_parameter_counts_only_on_feed_urls() {
+    let app = TestApp::spawn().await;
+    let (_, key) = new_key(&app, json!(["feeds:read"])).await;
+
+    let bad_on_feed = app.get("/v1/feeds/rss?api_key=ndk_not-a-key").await;
+    let good_on_feed = app.get(&format!("/v1/feeds/rss?api_key={key}")).await;
+    let bad_elsewhere = app.get("/healthz?api_key=ndk_not-a-key").await;
+
+    assert_refused(&bad_on_feed);
+    assert_ne!(good_on_feed.status, 401);
+    assert_eq!(bad_elsewhere.status, 200);
+}
+
+#[actix_web::test]
+async fn a_bearer_token_and_an_api_key_together_are_refused() {
+    let app = TestApp::spawn().await;
+    let token = app.token(Role::Editor).await;
+    let (_, key) = new_key(&app, json!(["content:read"])).await;
+
+    let response = app
+        .get_with(
+            "/v1/auth/me",
+            &[("authorization", &bearer(&token)), ("x-api-key", &key)],
+        )
+        .await;
+
+    assert_refused(&response);
+}
