@@ -75,13 +75,31 @@ pub fn token_response(pair: TokenPair) -> HttpResponse {
 )]
 #[post("/v1/auth/token")]
 pub async fn issue_token(
+    req: HttpRequest,
     state: web::Data<AppState>,
     body: web::Json<TokenRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let TokenRequest { email, password } = body.into_inner();
-    let user = accounts::check_password(&state.db, &email, &password).await?;
-    let pair = accounts::start_session(&state, &user).await?;
-    Ok(token_response(pair))
+    let address = req.peer_addr().map(|a| a.ip());
+    let key = accounts::normalize_email(&email);
+    let throttle = &state.auth.limits.sign_in;
+    let decision = throttle.check(address, &key);
+    if !decision.allowed {
+        return Ok(decision
+            .refusal("too many failed sign-ins from this address or for this email; retry later"));
+    }
+    match accounts::check_password(&state.db, &email, &password).await {
+        Ok(user) => {
+            let pair = accounts::start_session(&state, &user).await?;
+            Ok(token_response(pair))
+        }
+        Err(err) => {
+            if matches!(err, ApiError::Unauthorized { .. }) {
+                throttle.record_failure(address, &key);
+            }
+            Err(err)
+        }
+    }
 }
 
 /// Who the caller is: the signed-in user's account.

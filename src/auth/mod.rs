@@ -1,9 +1,11 @@
 //! Who is calling: signed-in users (JWT bearer tokens) and partners (API keys), and the
 //! extractors handlers use to state what they require.
 
+pub mod doc;
 pub mod guard;
 pub mod keys;
 pub mod password;
+pub mod ratelimit;
 pub mod tokens;
 pub mod users;
 
@@ -171,6 +173,8 @@ impl Caller {
 pub struct AuthState {
     /// The access token keys.
     pub tokens: TokenKeys,
+    /// The rate limiters.
+    pub limits: ratelimit::RateLimits,
 }
 
 impl AuthState {
@@ -178,6 +182,7 @@ impl AuthState {
     pub fn new(settings: &crate::config::Settings, db: &crate::db::Db) -> anyhow::Result<Self> {
         Ok(AuthState {
             tokens: TokenKeys::resolve(settings, db)?,
+            limits: ratelimit::RateLimits::new(settings.rate_limit, settings.login_rate_limit),
         })
     }
 }
