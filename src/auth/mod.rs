@@ -1,6 +1,7 @@
 //! Who is calling: signed-in users (JWT bearer tokens) and partners (API keys), and the
 //! extractors handlers use to state what they require.
 
+pub mod bootstrap;
 pub mod doc;
 pub mod guard;
 pub mod keys;
