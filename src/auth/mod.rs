@@ -181,6 +181,8 @@ pub struct AuthState {
 impl AuthState {
     /// Prepares the token keys from the settings (or the secret kept in the database).
     pub fn new(settings: &crate::config::Settings, db: &crate::db::Db) -> anyhow::Result<Self> {
+        // Made now so the first sign-in with an unknown email costs no more than any other.
+        password::dummy_hash();
         Ok(AuthState {
             tokens: TokenKeys::resolve(settings, db)?,
             limits: ratelimit::RateLimits::new(settings.rate_limit, settings.login_rate_limit),
