@@ -4,7 +4,7 @@
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
-use newsdesk::auth::Role;
+use newsdesk::auth::{Role, Scope};
 use secrecy::ExposeSecret;
 use serde_json::{Value, json};
 
@@ -595,6 +595,12 @@ async fn only_admins_may_manage_users() {
             .await;
         response.problem(403);
     }
+    let key = app
+        .api_key(&[Scope::ContentRead, Scope::FeedsRead, Scope::EmbargoedRead])
+        .await;
+    app.get_with("/v1/users", &[("x-api-key", &key)])
+        .await
+        .problem(403);
     let admin = app.token(Role::Admin).await;
     let response = app
         .get_with("/v1/users", &[("authorization", &bearer(&admin))])
@@ -1135,4 +1141,41 @@ async fn the_openapi_document_states_each_operations_security_and_429s() {
     assert!(op("/openapi.json", "get")["responses"]["429"].is_object());
     assert!(op("/healthz", "get")["responses"]["429"].is_null());
     assert!(op("/v1/users", "get")["responses"]["429"].is_null());
+}
+
+#[actix_web::test]
+async fn every_admin_operation_is_refused_to_everyone_but_admins() {
+    let app = TestApp::spawn().await;
+    let id = editor(&app).await;
+    let key = app.api_key(&[Scope::ContentRead]).await;
+    let contributor = bearer(&app.token(Role::Contributor).await);
+    let editor_token = bearer(&app.token(Role::Editor).await);
+    let user_path = format!("/v1/users/{id}");
+    let operations = [
+        ("GET", "/v1/users"),
+        ("POST", "/v1/users"),
+        ("GET", user_path.as_str()),
+        ("PATCH", user_path.as_str()),
+        ("GET", "/v1/api-keys"),
+        ("POST", "/v1/api-keys"),
+        ("GET", "/v1/api-keys/some-id"),
+        ("DELETE", "/v1/api-keys/some-id"),
+    ];
+
+    for (method, path) in operations {
+        let body = Some(b"{}".to_vec());
+        let json = ("content-type", "application/json");
+        let anonymous = app.raw(method, path, &[json], body.clone()).await;
+        assert_refused(&anonymous);
+        for credential in [
+            ("authorization", contributor.as_str()),
+            ("authorization", editor_token.as_str()),
+            ("x-api-key", key.as_str()),
+        ] {
+            let response = app
+                .raw(method, path, &[json, credential], body.clone())
+                .await;
+            assert_eq!(response.status, 403, "{method} {path} with {credential:?}");
+        }
+    }
 }
