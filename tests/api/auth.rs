@@ -138,6 +138,7 @@ async fn me_answers_who_the_signed_in_user_is_without_the_password_hash() {
 
     assert_eq!(response.status, 200, "{}", response.text());
     let body = response.value();
+    assert_eq!(body["kind"], "user");
     assert_eq!(body["id"], id.as_str());
     assert_eq!(body["email"], EMAIL);
     assert_eq!(body["role"], "editor");
@@ -905,15 +906,23 @@ async fn new_key(app: &TestApp, scopes: Value) -> (String, String) {
 }
 
 #[actix_web::test]
-async fn a_valid_api_key_is_accepted_and_a_partner_has_no_user_account() {
+async fn a_valid_api_key_is_accepted_and_me_describes_it_without_the_secret() {
     let app = TestApp::spawn().await;
     let (_, key) = new_key(&app, json!(["content:read"])).await;
 
     let health = app.get_with("/healthz", &[("x-api-key", &key)]).await;
     let me = app.get_with("/v1/auth/me", &[("x-api-key", &key)]).await;
+    let logout = app
+        .raw("POST", "/v1/auth/logout", &[("x-api-key", &key)], None)
+        .await;
 
     assert_eq!(health.status, 200);
-    me.problem(403);
+    assert_eq!(me.status, 200, "{}", me.text());
+    let body = me.value();
+    assert_eq!(body["kind"], "api_key");
+    assert_eq!(body["scopes"], json!(["content:read"]));
+    assert!(!me.text().contains(&key));
+    logout.problem(403);
 }
 
 #[actix_web::test]
@@ -1133,8 +1142,12 @@ async fn the_openapi_document_states_each_operations_security_and_429s() {
         json!([{"bearer": []}])
     );
     assert_eq!(
-        op("/v1/auth/me", "get")["security"],
+        op("/v1/auth/logout", "post")["security"],
         json!([{"bearer": []}])
+    );
+    assert_eq!(
+        op("/v1/auth/me", "get")["security"],
+        json!([{"bearer": []}, {"api_key": []}])
     );
     assert_eq!(op("/v1/auth/token", "post")["security"], json!([{}]));
     assert!(op("/v1/auth/token", "post")["responses"]["429"].is_object());
