@@ -1,5 +1,11 @@
 //! Who is calling: signed-in users (JWT bearer tokens) and partners (API keys), and the
 //! extractors handlers use to state what they require.
+//!
+//! A handler names its requirement in its signature: `SignedIn<Contributor>`,
+//! `SignedIn<Editor>` or `SignedIn<Admin>` for a signed-in user with at least that role,
+//! `PartnerWith<FeedsRead>` (or `ContentRead`, `EmbargoedRead`) for a partner key with that
+//! scope, and [`Caller`] for anyone, to decide visibility itself. The guard middleware has
+//! already refused presented but invalid credentials with a 401 by then.
 
 pub mod bootstrap;
 pub mod doc;
