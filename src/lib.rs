@@ -12,6 +12,7 @@ pub mod error;
 pub mod http;
 pub mod imaging;
 pub mod logging;
+pub mod media;
 pub mod startup;
 pub mod state;
 pub mod time;

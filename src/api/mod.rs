@@ -1,8 +1,12 @@
 //! The HTTP API: the one route table, from which the OpenAPI document is also collected.
 
+pub mod crud;
 pub mod doc;
+pub mod media;
 pub mod ops;
 pub mod pagination;
+pub mod quotes;
+pub mod speakers;
 
 use actix_web::App;
 use utoipa::openapi::OpenApi;
@@ -16,6 +20,24 @@ pub fn routes(cfg: &mut ServiceConfig) {
         .service(ops::readyz)
         .service(ops::metrics)
         .service(ops::openapi_json);
+    cfg.service(speakers::list_speakers)
+        .service(speakers::create_speaker)
+        .service(speakers::get_speaker)
+        .service(speakers::update_speaker)
+        .service(speakers::delete_speaker)
+        .service(speakers::list_speaker_quotes)
+        .service(speakers::list_speaker_articles);
+    cfg.service(quotes::list_quotes)
+        .service(quotes::create_quote)
+        .service(quotes::get_quote)
+        .service(quotes::update_quote)
+        .service(quotes::delete_quote);
+    cfg.service(media::list_media)
+        .service(media::create_media)
+        .service(media::get_media)
+        .service(media::get_media_file)
+        .service(media::update_media)
+        .service(media::delete_media);
 }
 
 /// The complete OpenAPI document, built from the route table without starting a server.

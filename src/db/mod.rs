@@ -1,6 +1,10 @@
 //! Storage: the SQLite connection pool and the one gateway every database call goes through.
 
+pub mod content_support;
+pub mod media;
+pub mod quotes;
 pub mod schema;
+pub mod speakers;
 
 use std::time::Duration;
 
