@@ -2,4 +2,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod helpers;
+mod media;
 mod ops;
+mod quotes;
+mod speakers;
