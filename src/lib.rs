@@ -9,6 +9,7 @@ pub mod cli;
 pub mod config;
 pub mod db;
 pub mod error;
+pub mod feeds;
 pub mod http;
 pub mod imaging;
 pub mod logging;

@@ -6,7 +6,7 @@ use actix_web::{HttpRequest, HttpResponse};
 use serde::{Deserialize, Deserializer, Serialize};
 
 use crate::api::pagination::{Cursor, next_link};
-use crate::auth::{Caller, Role, UserCaller};
+use crate::auth::{Caller, Role};
 use crate::error::{ApiError, FieldError};
 use crate::http::cache::{CachePolicy, conditional, resource_etag};
 
@@ -18,30 +18,6 @@ where
     T: Deserialize<'de>,
 {
     Option::<T>::deserialize(deserializer).map(Some)
-}
-
-/// The signed-in user when they hold at least `role`: 401 for anonymous callers, 403 for
-/// partners and lower roles.
-pub fn require_role<'a>(
-    caller: &'a Caller,
-    role: Role,
-    action: &str,
-) -> Result<&'a UserCaller, ApiError> {
-    match caller {
-        Caller::Anonymous => Err(ApiError::Unauthorized {
-            detail: format!("sign in to {action}"),
-        }),
-        Caller::Partner(_) => Err(ApiError::Forbidden {
-            detail: format!("API keys cannot {action}; sign in as a user"),
-        }),
-        Caller::User(user) if user.role >= role => Ok(user),
-        Caller::User(user) => Err(ApiError::Forbidden {
-            detail: format!(
-                "only a {role} or above may {action}; you are a {}",
-                user.role
-            ),
-        }),
-    }
 }
 
 /// True when the caller sees speakers, quotes and media whatever the state of the articles

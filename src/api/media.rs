@@ -10,10 +10,10 @@ use utoipa::{IntoParams, ToSchema};
 
 use crate::api::crud::{
     self, Checks, IfMatch, ListPage, Sort, decode_cursor, not_null, paginate, parse_fields,
-    patch_field, require_role, sees_everything,
+    patch_field, sees_everything,
 };
 use crate::api::pagination;
-use crate::auth::{Caller, Role};
+use crate::auth::{Caller, Contributor, Editor, SignedIn};
 use crate::db::content_support::{Keyset, NewChange, latest_change_at, record_change};
 use crate::db::media::{self as db, MediaChanges, MediaRow, NewMedia};
 use crate::error::{ApiError, Problem, problem_response};
@@ -602,12 +602,10 @@ async fn read_upload(
 pub async fn create_media(
     req: HttpRequest,
     state: web::Data<AppState>,
-    caller: Caller,
+    author: SignedIn<Contributor>,
     form: Multipart,
 ) -> Result<HttpResponse, ApiError> {
-    let user = require_role(&caller, Role::Contributor, "upload media")?
-        .id
-        .clone();
+    let user = author.id.clone();
     let limit = state.settings.max_upload_bytes;
     let declared = req
         .headers()
@@ -886,11 +884,10 @@ pub async fn get_media_file(
 pub async fn update_media(
     req: HttpRequest,
     state: web::Data<AppState>,
-    caller: Caller,
+    _user: SignedIn<Contributor>,
     path: web::Path<String>,
     body: web::Json<UpdateMedia>,
 ) -> Result<HttpResponse, ApiError> {
-    require_role(&caller, Role::Contributor, "change media")?;
     let if_match = IfMatch::from_request(&req)?;
     let id = path.into_inner();
     let body = body.into_inner();
@@ -976,10 +973,9 @@ pub async fn update_media(
 pub async fn delete_media(
     req: HttpRequest,
     state: web::Data<AppState>,
-    caller: Caller,
+    _user: SignedIn<Editor>,
     path: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    require_role(&caller, Role::Editor, "delete media")?;
     let if_match = IfMatch::from_request(&req)?;
     let id = path.into_inner();
     let store = MediaStore::new(&state.settings.media_dir);

@@ -1,12 +1,16 @@
 //! The HTTP API: the one route table, from which the OpenAPI document is also collected.
 
+pub mod api_keys;
+pub mod auth;
 pub mod crud;
 pub mod doc;
+pub mod feeds;
 pub mod media;
 pub mod ops;
 pub mod pagination;
 pub mod quotes;
 pub mod speakers;
+pub mod users;
 
 use actix_web::App;
 use utoipa::openapi::OpenApi;
@@ -19,7 +23,25 @@ pub fn routes(cfg: &mut ServiceConfig) {
     cfg.service(ops::healthz)
         .service(ops::readyz)
         .service(ops::metrics)
-        .service(ops::openapi_json);
+        .service(ops::openapi_json)
+        .service(feeds::get_rss_feed)
+        .service(feeds::get_atom_feed)
+        .service(feeds::get_json_feed)
+        .service(feeds::get_ninjs_feed)
+        .service(feeds::get_article_ninjs)
+        .service(auth::issue_token)
+        .service(auth::get_me)
+        .service(auth::refresh_token)
+        .service(auth::logout)
+        .service(auth::change_password)
+        .service(users::list_users)
+        .service(users::create_user)
+        .service(users::get_user)
+        .service(users::update_user)
+        .service(api_keys::list_api_keys)
+        .service(api_keys::create_api_key)
+        .service(api_keys::get_api_key)
+        .service(api_keys::revoke_api_key);
     cfg.service(speakers::list_speakers)
         .service(speakers::create_speaker)
         .service(speakers::get_speaker)

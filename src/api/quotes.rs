@@ -7,10 +7,10 @@ use utoipa::{IntoParams, ToSchema};
 
 use crate::api::crud::{
     self, Checks, IfMatch, ListPage, Sort, decode_cursor, not_null, paginate, parse_fields,
-    patch_field, require_role, sees_everything,
+    patch_field, sees_everything,
 };
 use crate::api::pagination;
-use crate::auth::{Caller, Role};
+use crate::auth::{Caller, Contributor, Editor, SignedIn};
 use crate::db::content_support::{Keyset, NewChange, latest_change_at, record_change};
 use crate::db::quotes::{self as db, NewQuote, QuoteChanges, QuoteFilter, QuoteRow};
 use crate::error::ApiError;
@@ -364,12 +364,10 @@ fn check_article(
 #[post("/v1/quotes")]
 pub async fn create_quote(
     state: web::Data<AppState>,
-    caller: Caller,
+    author: SignedIn<Contributor>,
     body: web::Json<CreateQuote>,
 ) -> Result<HttpResponse, ApiError> {
-    let user = require_role(&caller, Role::Contributor, "create quotes")?
-        .id
-        .clone();
+    let user = author.id.clone();
     let body = body.into_inner();
     let mut checks = Checks::default();
     checks.required("text", &body.text, TEXT_MAX);
@@ -482,11 +480,10 @@ pub async fn get_quote(
 pub async fn update_quote(
     req: HttpRequest,
     state: web::Data<AppState>,
-    caller: Caller,
+    _user: SignedIn<Contributor>,
     path: web::Path<String>,
     body: web::Json<UpdateQuote>,
 ) -> Result<HttpResponse, ApiError> {
-    require_role(&caller, Role::Contributor, "change quotes")?;
     let if_match = IfMatch::from_request(&req)?;
     let id = path.into_inner();
     let body = body.into_inner();
@@ -570,10 +567,9 @@ pub async fn update_quote(
 pub async fn delete_quote(
     req: HttpRequest,
     state: web::Data<AppState>,
-    caller: Caller,
+    _user: SignedIn<Editor>,
     path: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    require_role(&caller, Role::Editor, "delete quotes")?;
     let if_match = IfMatch::from_request(&req)?;
     let id = path.into_inner();
     state

@@ -7,11 +7,11 @@ use utoipa::{IntoParams, ToSchema};
 
 use crate::api::crud::{
     self, Checks, IfMatch, ListPage, Sort, decode_cursor, not_null, paginate, parse_fields,
-    patch_field, require_role, sees_everything,
+    patch_field, sees_everything,
 };
 use crate::api::pagination;
 use crate::api::quotes::{QuoteListQuery, list_quotes_for};
-use crate::auth::{Caller, Role};
+use crate::auth::{Caller, Contributor, Editor, SignedIn};
 use crate::db::content_support::{Keyset, NewChange, latest_change_at, record_change};
 use crate::db::quotes::QuoteFilter;
 use crate::db::speakers::{self as db, NewSpeaker, QuotingArticleRow, SpeakerChanges, SpeakerRow};
@@ -450,12 +450,10 @@ fn speaker_sort_key(row: &SpeakerRow, field: &str) -> String {
 #[post("/v1/speakers")]
 pub async fn create_speaker(
     state: web::Data<AppState>,
-    caller: Caller,
+    author: SignedIn<Contributor>,
     body: web::Json<CreateSpeaker>,
 ) -> Result<HttpResponse, ApiError> {
-    let user = require_role(&caller, Role::Contributor, "create speakers")?
-        .id
-        .clone();
+    let user = author.id.clone();
     let body = body.into_inner();
     let mut checks = Checks::default();
     checks.required("name", &body.name, NAME_MAX);
@@ -579,11 +577,10 @@ async fn find_speaker(state: &AppState, key: String) -> Result<SpeakerRow, ApiEr
 pub async fn update_speaker(
     req: HttpRequest,
     state: web::Data<AppState>,
-    caller: Caller,
+    _user: SignedIn<Contributor>,
     path: web::Path<String>,
     body: web::Json<UpdateSpeaker>,
 ) -> Result<HttpResponse, ApiError> {
-    require_role(&caller, Role::Contributor, "change speakers")?;
     let if_match = IfMatch::from_request(&req)?;
     let key = path.into_inner();
     let body = body.into_inner();
@@ -673,10 +670,9 @@ pub async fn update_speaker(
 pub async fn delete_speaker(
     req: HttpRequest,
     state: web::Data<AppState>,
-    caller: Caller,
+    _user: SignedIn<Editor>,
     path: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    require_role(&caller, Role::Editor, "delete speakers")?;
     let if_match = IfMatch::from_request(&req)?;
     let key = path.into_inner();
     state

@@ -1,8 +1,12 @@
 //! End-to-end tests: each starts the real server on a free loopback port with its own database.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod auth;
+mod feeds;
+mod fixtures;
 mod helpers;
 mod media;
 mod ops;
 mod quotes;
+mod schemas;
 mod speakers;
