@@ -173,3 +173,320 @@ async fn unknown_file_parameters_are_400s() {
     app.get("/v1/media/x/file?size=big").await.problem(400);
     app.get("/v1/media/x/file?w=0").await.problem(400);
 }
+
+use crate::helpers::TestResponse;
+use crate::speakers::bearer;
+use newsdesk::auth::Role;
+use serde_json::json;
+
+const BOUNDARY: &str = "newsdesk-test-boundary";
+
+/// A `multipart/form-data` body: text parts, then optionally a file part.
+fn form(texts: &[(&str, &str)], file: Option<(&str, &[u8])>) -> Vec<u8> {
+    let mut body = Vec::new();
+    for (name, value) in texts {
+        body.extend_from_slice(
+            format!(
+                "--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n"
+            )
+            .as_bytes(),
+        );
+    }
+    if let Some((filename, bytes)) = file {
+        body.extend_from_slice(
+            format!(
+                "--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{filename}\"\r\nContent-Type: image/png\r\n\r\n"
+            )
+            .as_bytes(),
+        );
+        body.extend_from_slice(bytes);
+        body.extend_from_slice(b"\r\n");
+    }
+    body.extend_from_slice(format!("--{BOUNDARY}--\r\n").as_bytes());
+    body
+}
+
+async fn upload(app: &TestApp, auth: &str, body: Vec<u8>) -> TestResponse {
+    let content_type = format!("multipart/form-data; boundary={BOUNDARY}");
+    app.raw(
+        "POST",
+        "/v1/media",
+        &[("authorization", auth), ("content-type", &content_type)],
+        Some(body),
+    )
+    .await
+}
+
+/// Files left anywhere under the media directory.
+fn files_under(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut found = Vec::new();
+    if let Ok(entries) = std::fs::read_dir(dir) {
+        for entry in entries.flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                found.extend(files_under(&path));
+            } else {
+                found.push(path);
+            }
+        }
+    }
+    found
+}
+
+#[actix_web::test]
+async fn uploads_of_each_accepted_type_record_type_size_hash_and_metadata() {
+    let app = TestApp::spawn().await;
+    let auth = bearer(&app, Role::Contributor).await;
+    let cases: [(Vec<u8>, &str, (i64, i64)); 4] = [
+        (images::png(640, 480), "image/png", (640, 480)),
+        (images::jpeg(1600, 1067), "image/jpeg", (1600, 1067)),
+        (images::gif(32, 16), "image/gif", (32, 16)),
+        (images::webp(300, 200), "image/webp", (300, 200)),
+    ];
+
+    for (bytes, content_type, (width, height)) in cases {
+        let response = upload(
+            &app,
+            &auth,
+            form(
+                &[
+                    ("caption", "The minister after the vote."),
+                    ("credit", "Photo by A. Reporter/Agency"),
+                    ("alt_text", "A woman on steps"),
+                    ("syndication_allowed", "true"),
+                    ("usage_expires", "2030-01-01T00:00:00Z"),
+                    ("focal_point_x", "0.25"),
+                    ("focal_point_y", "0.75"),
+                ],
+                Some(("../../etc/passwd", &bytes)),
+            ),
+        )
+        .await;
+
+        assert_eq!(response.status, 201, "{}", response.text());
+        let media = response.value();
+        assert_eq!(media["content_type"], content_type);
+        assert_eq!(media["kind"], "image");
+        assert_eq!(
+            (media["width"].as_i64(), media["height"].as_i64()),
+            (Some(width), Some(height))
+        );
+        assert_eq!(media["bytes"], bytes.len());
+        assert_eq!(media["sha256"].as_str().unwrap().len(), 64);
+        assert_eq!(media["caption"], "The minister after the vote.");
+        assert_eq!(media["syndication_allowed"], true);
+        assert_eq!(media["usage_expires"], "2030-01-01T00:00:00.000000Z");
+        assert_eq!(media["focal_point"], json!({"x": 0.25, "y": 0.75}));
+        assert_eq!(media["renditions"], json!([]));
+        let file = app
+            .get_with(
+                &format!("/v1/media/{}/file", media["id"].as_str().unwrap()),
+                &[("authorization", &auth)],
+            )
+            .await;
+        assert_eq!(file.body, bytes);
+    }
+    assert!(!app.dir.path().join("etc").exists());
+}
+
+#[actix_web::test]
+async fn an_svg_or_html_file_named_png_is_a_415() {
+    let app = TestApp::spawn().await;
+    let auth = bearer(&app, Role::Contributor).await;
+    let svg = b"<svg xmlns=\"http://www.w3.org/2000/svg\"><script>alert(1)</script></svg>";
+    let html = b"<!DOCTYPE html><html><body>hi</body></html>";
+
+    for bytes in [&svg[..], &html[..]] {
+        let response = upload(&app, &auth, form(&[], Some(("photo.png", bytes)))).await;
+        response.problem(415);
+    }
+    assert!(files_under(&app.dir.path().join("media")).is_empty());
+}
+
+#[actix_web::test]
+async fn a_body_that_is_not_multipart_is_a_415() {
+    let app = TestApp::spawn().await;
+    let auth = bearer(&app, Role::Contributor).await;
+
+    let response = app
+        .json(
+            "POST",
+            "/v1/media",
+            &json!({"file": "x"}),
+            &[("authorization", &auth)],
+        )
+        .await;
+
+    response.problem(415);
+}
+
+#[actix_web::test]
+async fn a_missing_file_and_unknown_parts_are_422s_naming_them() {
+    let app = TestApp::spawn().await;
+    let auth = bearer(&app, Role::Contributor).await;
+
+    let response = upload(
+        &app,
+        &auth,
+        form(&[("caption", "x"), ("owner", "me")], None),
+    )
+    .await;
+
+    let problem = response.problem(422);
+    let fields: Vec<&str> = problem["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["field"].as_str().unwrap())
+        .collect();
+    assert_eq!(fields, ["owner", "file"]);
+}
+
+#[actix_web::test]
+async fn a_file_over_the_limit_is_a_413_with_nothing_left_behind() {
+    let app = TestApp::spawn_with(|s| s.max_upload_bytes = 1000).await;
+    let auth = bearer(&app, Role::Contributor).await;
+    let mut big = images::png(10, 10);
+    big.resize(1001, 0);
+    let body = form(&[("caption", "big")], Some(("big.png", &big)));
+
+    let declared = upload(&app, &auth, body.clone()).await;
+    let content_type = format!("multipart/form-data; boundary={BOUNDARY}");
+    let request = app
+        .client
+        .post(app.url("/v1/media"))
+        .insert_header(("authorization", auth.as_str()))
+        .insert_header(("content-type", content_type.as_str()));
+    let chunks: Vec<Result<actix_web::web::Bytes, std::io::Error>> = body
+        .chunks(100)
+        .map(|c| Ok(actix_web::web::Bytes::copy_from_slice(c)))
+        .collect();
+    let mut streamed = request
+        .send_stream(futures_util::stream::iter(chunks))
+        .await
+        .unwrap();
+    let streamed_status = streamed.status().as_u16();
+    let streamed_body = streamed.body().await.unwrap();
+
+    declared.problem(413);
+    assert_eq!(streamed_status, 413, "{streamed_body:?}");
+    assert!(files_under(&app.dir.path().join("media")).is_empty());
+    let list = app
+        .get_with("/v1/media?count=true", &[("authorization", &auth)])
+        .await;
+    assert_eq!(list.value()["total"], 0);
+}
+
+#[actix_web::test]
+async fn signed_in_users_see_unused_media_and_edit_its_metadata_with_if_match() {
+    let app = TestApp::spawn().await;
+    let mut fx = Fixtures::open(&app);
+    let id = fx.media(&images::png(4, 3))["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let auth = bearer(&app, Role::Contributor).await;
+    let path = format!("/v1/media/{id}");
+
+    let read = app.get_with(&path, &[("authorization", &auth)]).await;
+    assert_eq!(read.status, 200);
+    assert_eq!(read.header("cache-control"), Some("private, no-store"));
+    let etag = read.header("etag").unwrap().to_owned();
+    let refused = app
+        .json(
+            "PATCH",
+            &path,
+            &json!({"syndication_allowed": null, "focal_point": {"x": 2, "y": 0}}),
+            &[("authorization", &auth), ("if-match", &etag)],
+        )
+        .await;
+    let patched = app
+        .json(
+            "PATCH",
+            &path,
+            &json!({"caption": "New caption", "credit": null, "focal_point": {"x": 0.1, "y": 0.9}}),
+            &[("authorization", &auth), ("if-match", &etag)],
+        )
+        .await;
+
+    let problem = refused.problem(422);
+    assert_eq!(problem["errors"].as_array().unwrap().len(), 2, "{problem}");
+    assert_eq!(patched.status, 200, "{}", patched.text());
+    let media = patched.value();
+    assert_eq!(media["caption"], "New caption");
+    assert!(media["credit"].is_null());
+    assert_eq!(media["focal_point"], json!({"x": 0.1, "y": 0.9}));
+    assert_eq!(media["version"], 2);
+    assert_eq!(fx.changes("media", &id, "update"), 1);
+}
+
+#[actix_web::test]
+async fn media_still_in_use_cannot_be_deleted() {
+    let app = TestApp::spawn().await;
+    let mut fx = Fixtures::open(&app);
+    let portrait = fx.media(&images::png(4, 3))["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let photo = fx.media(&images::gif(4, 3))["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    fx.speaker_with_photo("Amina Diallo", Some(&portrait));
+    let draft = fx.article("draft", None);
+    fx.link_media(&draft, &photo);
+    let editor = bearer(&app, Role::Editor).await;
+    let headers = [("authorization", editor.as_str()), ("if-match", "*")];
+
+    for id in [&portrait, &photo] {
+        let response = app
+            .raw("DELETE", &format!("/v1/media/{id}"), &headers, None)
+            .await;
+        response.problem(409);
+    }
+}
+
+#[actix_web::test]
+async fn deleting_media_removes_its_file_once_no_record_shares_it() {
+    let app = TestApp::spawn().await;
+    let mut fx = Fixtures::open(&app);
+    let bytes = images::png(4, 3);
+    let first = fx.media(&bytes);
+    let second = fx.media(&bytes);
+    let sha = first["sha256"].as_str().unwrap();
+    let stored = app
+        .dir
+        .path()
+        .join("media/originals")
+        .join(&sha[..2])
+        .join(sha);
+    let editor = bearer(&app, Role::Editor).await;
+    let contributor = bearer(&app, Role::Contributor).await;
+    let delete = |id: String, auth: String| {
+        let app = &app;
+        async move {
+            app.raw(
+                "DELETE",
+                &format!("/v1/media/{id}"),
+                &[("authorization", &auth), ("if-match", "*")],
+                None,
+            )
+            .await
+        }
+    };
+
+    let forbidden = delete(first["id"].as_str().unwrap().to_owned(), contributor).await;
+    let one = delete(first["id"].as_str().unwrap().to_owned(), editor.clone()).await;
+    let still_there = stored.exists();
+    let two = delete(second["id"].as_str().unwrap().to_owned(), editor).await;
+
+    forbidden.problem(403);
+    assert_eq!(one.status, 204);
+    assert!(still_there);
+    assert_eq!(two.status, 204);
+    assert!(!stored.exists());
+    assert_eq!(
+        fx.changes("media", first["id"].as_str().unwrap(), "delete"),
+        1
+    );
+}

@@ -116,3 +116,120 @@ async fn writing_quotes_without_signing_in_is_a_401() {
         .await;
     response.problem(401);
 }
+
+use crate::speakers::bearer;
+use newsdesk::auth::Role;
+
+#[actix_web::test]
+async fn a_quote_needs_an_existing_speaker_and_article_and_a_real_date() {
+    let app = TestApp::spawn().await;
+    let auth = bearer(&app, Role::Contributor).await;
+
+    let response = app
+        .json(
+            "POST",
+            "/v1/quotes",
+            &json!({"text": "Hello", "speaker_id": "nobody", "article_id": "nothing", "said_on": "yesterday"}),
+            &[("authorization", &auth)],
+        )
+        .await;
+
+    let problem = response.problem(422);
+    let fields: Vec<&str> = problem["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["field"].as_str().unwrap())
+        .collect();
+    assert!(fields.contains(&"speaker_id"), "{problem}");
+    assert!(fields.contains(&"article_id"), "{problem}");
+    assert!(fields.contains(&"said_on"), "{problem}");
+}
+
+#[actix_web::test]
+async fn a_contributor_creates_a_quote_by_speaker_slug_and_detaches_it_with_null() {
+    let app = TestApp::spawn().await;
+    let mut fx = Fixtures::open(&app);
+    let speaker = fx.speaker("Amina Diallo");
+    let article = fx.article("draft", None);
+    let auth = bearer(&app, Role::Contributor).await;
+
+    let created = app
+        .json(
+            "POST",
+            "/v1/quotes",
+            &json!({"text": "A budget for growth.", "speaker_id": "amina-diallo",
+                    "article_id": article, "context": "at the press conference", "said_on": "2026-11-29"}),
+            &[("authorization", &auth)],
+        )
+        .await;
+    assert_eq!(created.status, 201, "{}", created.text());
+    let quote = created.value();
+    assert_eq!(quote["speaker_id"], speaker.as_str());
+    let path = format!("/v1/quotes/{}", quote["id"].as_str().unwrap());
+    let etag = created.header("etag").unwrap().to_owned();
+    // Attached to a draft: invisible to the public, visible to the signed-in.
+    app.get(&path).await.problem(404);
+    assert_eq!(
+        app.get_with(&path, &[("authorization", &auth)])
+            .await
+            .status,
+        200
+    );
+
+    let patched = app
+        .json(
+            "PATCH",
+            &path,
+            &json!({"article_id": null, "context": null}),
+            &[("authorization", &auth), ("if-match", &etag)],
+        )
+        .await;
+
+    assert_eq!(patched.status, 200, "{}", patched.text());
+    let quote = patched.value();
+    assert!(quote["article_id"].is_null());
+    assert!(quote["context"].is_null());
+    assert_eq!(quote["said_on"], "2026-11-29");
+    assert_eq!(quote["version"], 2);
+    // Standing alone now, so public.
+    assert_eq!(app.get(&path).await.status, 200);
+    assert_eq!(
+        fx.changes("quote", quote["id"].as_str().unwrap(), "update"),
+        1
+    );
+}
+
+#[actix_web::test]
+async fn a_quote_an_article_body_uses_cannot_be_deleted_and_an_unused_one_can() {
+    let app = TestApp::spawn().await;
+    let mut fx = Fixtures::open(&app);
+    let speaker = fx.speaker("Amina Diallo");
+    let article = fx.published_article();
+    let used = fx.quote(&speaker, None);
+    fx.link_quote(&article, &used);
+    let unused = fx.quote(&speaker, None);
+    let editor = bearer(&app, Role::Editor).await;
+    let contributor = bearer(&app, Role::Contributor).await;
+    let headers = [("authorization", editor.as_str()), ("if-match", "*")];
+
+    let conflict = app
+        .raw("DELETE", &format!("/v1/quotes/{used}"), &headers, None)
+        .await;
+    let forbidden = app
+        .raw(
+            "DELETE",
+            &format!("/v1/quotes/{unused}"),
+            &[("authorization", &contributor), ("if-match", "*")],
+            None,
+        )
+        .await;
+    let deleted = app
+        .raw("DELETE", &format!("/v1/quotes/{unused}"), &headers, None)
+        .await;
+
+    conflict.problem(409);
+    forbidden.problem(403);
+    assert_eq!(deleted.status, 204);
+    app.get(&format!("/v1/quotes/{unused}")).await.problem(404);
+}

@@ -412,3 +412,224 @@ async fn the_public_sees_a_speakers_standalone_quotes_and_those_of_visible_artic
     // Newest first by default.
     assert_eq!(ids, [standalone.as_str(), in_published.as_str()]);
 }
+
+/// `Authorization` header value for a fresh user of `role`.
+pub async fn bearer(app: &TestApp, role: newsdesk::auth::Role) -> String {
+    format!("Bearer {}", app.token(role).await)
+}
+
+#[actix_web::test]
+async fn a_contributor_creates_speakers_with_unique_slugs_made_from_their_names() {
+    let app = TestApp::spawn().await;
+    let auth = bearer(&app, newsdesk::auth::Role::Contributor).await;
+    let body = json!({"name": "Amina Diallo", "title": "Minister of Finance"});
+
+    let first = app
+        .json("POST", "/v1/speakers", &body, &[("authorization", &auth)])
+        .await;
+    let second = app
+        .json("POST", "/v1/speakers", &body, &[("authorization", &auth)])
+        .await;
+
+    assert_eq!(first.status, 201, "{}", first.text());
+    let speaker = first.value();
+    assert_eq!(speaker["slug"], "amina-diallo");
+    assert_eq!(speaker["version"], 1);
+    assert_eq!(
+        first.header("location"),
+        Some(format!("/v1/speakers/{}", speaker["id"].as_str().unwrap()).as_str())
+    );
+    assert!(first.header("etag").unwrap().starts_with("\"1-"));
+    assert_eq!(second.value()["slug"], "amina-diallo-2");
+    let mut fx = Fixtures::open(&app);
+    assert_eq!(
+        fx.changes("speaker", speaker["id"].as_str().unwrap(), "create"),
+        1
+    );
+}
+
+#[actix_web::test]
+async fn a_chosen_slug_already_in_use_is_a_409_and_a_malformed_one_a_422() {
+    let app = TestApp::spawn().await;
+    let mut fx = Fixtures::open(&app);
+    fx.speaker("Amina Diallo");
+    let auth = bearer(&app, newsdesk::auth::Role::Editor).await;
+
+    let duplicate = app
+        .json(
+            "POST",
+            "/v1/speakers",
+            &json!({"name": "Someone Else", "slug": "amina-diallo"}),
+            &[("authorization", &auth)],
+        )
+        .await;
+    let malformed = app
+        .json(
+            "POST",
+            "/v1/speakers",
+            &json!({"name": "Someone Else", "slug": "Not A Slug"}),
+            &[("authorization", &auth)],
+        )
+        .await;
+
+    duplicate.problem(409);
+    assert_eq!(malformed.problem(422)["errors"][0]["field"], "slug");
+}
+
+#[actix_web::test]
+async fn fields_a_client_may_not_set_are_refused_by_name() {
+    let app = TestApp::spawn().await;
+    let auth = bearer(&app, newsdesk::auth::Role::Editor).await;
+
+    let response = app
+        .json(
+            "POST",
+            "/v1/speakers",
+            &json!({"name": "Amina Diallo", "version": 7}),
+            &[("authorization", &auth)],
+        )
+        .await;
+
+    assert_eq!(response.problem(422)["errors"][0]["field"], "version");
+}
+
+#[actix_web::test]
+async fn a_speaker_patch_needs_the_current_etag_and_merges_the_changes() {
+    let app = TestApp::spawn().await;
+    let auth = bearer(&app, newsdesk::auth::Role::Contributor).await;
+    let created = app
+        .json(
+            "POST",
+            "/v1/speakers",
+            &json!({"name": "Amina Diallo", "title": "Minister", "bio": "Economist."}),
+            &[("authorization", &auth)],
+        )
+        .await;
+    let etag = created.header("etag").unwrap().to_owned();
+    let path = format!("/v1/speakers/{}", created.value()["id"].as_str().unwrap());
+    let change = json!({"title": "Prime Minister", "bio": null});
+
+    let missing = app
+        .json("PATCH", &path, &change, &[("authorization", &auth)])
+        .await;
+    let stale = app
+        .json(
+            "PATCH",
+            &path,
+            &change,
+            &[("authorization", &auth), ("if-match", "\"9-abc\"")],
+        )
+        .await;
+    let applied = app
+        .json(
+            "PATCH",
+            &path,
+            &change,
+            &[("authorization", &auth), ("if-match", &etag)],
+        )
+        .await;
+    let replayed = app
+        .json(
+            "PATCH",
+            &path,
+            &change,
+            &[("authorization", &auth), ("if-match", &etag)],
+        )
+        .await;
+    let null_name = app
+        .json(
+            "PATCH",
+            &path,
+            &json!({"name": null}),
+            &[("authorization", &auth), ("if-match", "*")],
+        )
+        .await;
+
+    missing.problem(428);
+    stale.problem(412);
+    assert_eq!(applied.status, 200, "{}", applied.text());
+    let speaker = applied.value();
+    assert_eq!(speaker["title"], "Prime Minister");
+    assert!(speaker["bio"].is_null());
+    assert_eq!(speaker["name"], "Amina Diallo");
+    assert_eq!(speaker["version"], 2);
+    replayed.problem(412);
+    assert_eq!(null_name.problem(422)["errors"][0]["field"], "name");
+}
+
+#[actix_web::test]
+async fn deleting_a_speaker_who_has_quotes_is_a_409_saying_how_many() {
+    let app = TestApp::spawn().await;
+    let mut fx = Fixtures::open(&app);
+    let speaker = fx.speaker("Amina Diallo");
+    fx.quote(&speaker, None);
+    fx.quote(&speaker, None);
+    let auth = bearer(&app, newsdesk::auth::Role::Editor).await;
+
+    let response = app
+        .raw(
+            "DELETE",
+            "/v1/speakers/amina-diallo",
+            &[("authorization", &auth), ("if-match", "*")],
+            None,
+        )
+        .await;
+
+    let problem = response.problem(409);
+    assert!(
+        problem["detail"].as_str().unwrap().contains("2 quotes"),
+        "{problem}"
+    );
+}
+
+#[actix_web::test]
+async fn only_editors_delete_speakers_and_the_deletion_is_recorded() {
+    let app = TestApp::spawn().await;
+    let mut fx = Fixtures::open(&app);
+    let speaker = fx.speaker("Amina Diallo");
+    let contributor = bearer(&app, newsdesk::auth::Role::Contributor).await;
+    let editor = bearer(&app, newsdesk::auth::Role::Editor).await;
+    let path = format!("/v1/speakers/{speaker}");
+
+    let refused = app
+        .raw(
+            "DELETE",
+            &path,
+            &[("authorization", &contributor), ("if-match", "*")],
+            None,
+        )
+        .await;
+    let deleted = app
+        .raw(
+            "DELETE",
+            &path,
+            &[("authorization", &editor), ("if-match", "\"1-x\"")],
+            None,
+        )
+        .await;
+
+    refused.problem(403);
+    assert_eq!(deleted.status, 204, "{}", deleted.text());
+    app.get(&path).await.problem(404);
+    assert_eq!(fx.changes("speaker", &speaker, "delete"), 1);
+}
+
+#[actix_web::test]
+async fn signed_in_users_see_every_article_quoting_a_speaker_privately() {
+    let app = TestApp::spawn().await;
+    let mut fx = Fixtures::open(&app);
+    let speaker = fx.speaker("Amina Diallo");
+    let draft = fx.article("draft", None);
+    fx.quote(&speaker, Some(&draft));
+    let auth = bearer(&app, newsdesk::auth::Role::Contributor).await;
+
+    let response = app
+        .get_with(
+            "/v1/speakers/amina-diallo/articles",
+            &[("authorization", &auth)],
+        )
+        .await;
+
+    assert_eq!(response.value()["data"][0]["id"], draft.as_str());
+    assert_eq!(response.header("cache-control"), Some("private, no-store"));
+}
