@@ -388,3 +388,58 @@ impl IfMatch {
         }
     }
 }
+
+/// The schema of a list page whose items are `item` (a component name), or, when the client
+/// asked for `fields=`, objects holding only the named fields and `id`.
+pub fn sparse_page_schema(item: &str) -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+    use utoipa::openapi::schema::{
+        AdditionalProperties, AnyOfBuilder, ArrayBuilder, KnownFormat, ObjectBuilder, SchemaFormat,
+        SchemaType, Type,
+    };
+    use utoipa::openapi::{Ref, RefOr};
+    let sparse = ObjectBuilder::new()
+        .schema_type(Type::Object)
+        .description(Some(format!(
+            "With `fields=`: a `{item}` holding only the named fields and `id`"
+        )))
+        .property("id", ObjectBuilder::new().schema_type(Type::String))
+        .required("id")
+        .additional_properties(Some(AdditionalProperties::FreeForm(true)));
+    let items = AnyOfBuilder::new()
+        .item(Ref::from_schema_name(item))
+        .item(sparse);
+    let page = ObjectBuilder::new()
+        .schema_type(Type::Object)
+        .description(Some(format!(
+            "A page of the list; `Link: <...>; rel=\"next\"` accompanies a `next_cursor`. Items are `{item}` objects."
+        )))
+        .property("data", ArrayBuilder::new().items(items))
+        .required("data")
+        .property(
+            "next_cursor",
+            ObjectBuilder::new()
+                .schema_type(SchemaType::from_iter([Type::String, Type::Null]))
+                .description(Some("Pass as `cursor` for the next page; null on the last page")),
+        )
+        .required("next_cursor")
+        .property(
+            "total",
+            ObjectBuilder::new()
+                .schema_type(Type::Integer)
+                .format(Some(SchemaFormat::KnownFormat(KnownFormat::Int64)))
+                .minimum(Some(0))
+                .description(Some("How many items match in all; only with `count=true`")),
+        );
+    RefOr::T(page.into())
+}
+
+/// Registers the item schema `T` (and what it refers to) for a page type's `ToSchema::schemas`.
+pub fn page_item_schemas<T: utoipa::ToSchema>(
+    schemas: &mut Vec<(
+        String,
+        utoipa::openapi::RefOr<utoipa::openapi::schema::Schema>,
+    )>,
+) {
+    schemas.push((T::name().into_owned(), T::schema()));
+    T::schemas(schemas);
+}

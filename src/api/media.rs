@@ -154,6 +154,26 @@ impl Media {
     }
 }
 
+/// The documented body of a list of [`Media`] (see [`crud::sparse_page_schema`]).
+pub struct MediaPage;
+
+impl utoipa::PartialSchema for MediaPage {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        crud::sparse_page_schema("Media")
+    }
+}
+
+impl ToSchema for MediaPage {
+    fn schemas(
+        schemas: &mut Vec<(
+            String,
+            utoipa::openapi::RefOr<utoipa::openapi::schema::Schema>,
+        )>,
+    ) {
+        crud::page_item_schemas::<Media>(schemas);
+    }
+}
+
 /// The fields of a [`Media`], for `fields=`.
 pub const MEDIA_FIELDS: &[&str] = &[
     "id",
@@ -635,7 +655,7 @@ pub async fn create_media(
     tag = "media",
     params(MediaListQuery),
     responses(
-        (status = 200, description = "A page of media; `Link` points at the next page", body = inline(pagination::Page<Media>)),
+        (status = 200, description = "A page of media; `Link` points at the next page", body = MediaPage),
         (status = 304, description = "The client's copy is current"),
         (status = 400, description = "Unknown parameter, bad `limit`, `sort`, `fields` or `cursor`"),
         (status = 401, description = "Credentials were presented but are not valid")

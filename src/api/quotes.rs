@@ -75,6 +75,26 @@ impl From<QuoteRow> for Quote {
     }
 }
 
+/// The documented body of a list of [`Quote`] (see [`crud::sparse_page_schema`]).
+pub struct QuotePage;
+
+impl utoipa::PartialSchema for QuotePage {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        crud::sparse_page_schema("Quote")
+    }
+}
+
+impl ToSchema for QuotePage {
+    fn schemas(
+        schemas: &mut Vec<(
+            String,
+            utoipa::openapi::RefOr<utoipa::openapi::schema::Schema>,
+        )>,
+    ) {
+        crud::page_item_schemas::<Quote>(schemas);
+    }
+}
+
 /// The fields of a [`Quote`], for `fields=`.
 pub const QUOTE_FIELDS: &[&str] = &[
     "id",
@@ -283,7 +303,7 @@ pub async fn list_quotes_for(
     tag = "quotes",
     params(QuotesQuery),
     responses(
-        (status = 200, description = "A page of quotes; `Link` points at the next page", body = inline(pagination::Page<Quote>)),
+        (status = 200, description = "A page of quotes; `Link` points at the next page", body = QuotePage),
         (status = 304, description = "The client's copy is current"),
         (status = 400, description = "Unknown parameter, bad `limit`, `sort`, `fields` or `cursor`"),
         (status = 401, description = "Credentials were presented but are not valid")

@@ -78,6 +78,46 @@ impl From<SpeakerRow> for Speaker {
     }
 }
 
+/// The documented body of a list of [`Speaker`] (see [`crud::sparse_page_schema`]).
+pub struct SpeakerPage;
+
+impl utoipa::PartialSchema for SpeakerPage {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        crud::sparse_page_schema("Speaker")
+    }
+}
+
+impl ToSchema for SpeakerPage {
+    fn schemas(
+        schemas: &mut Vec<(
+            String,
+            utoipa::openapi::RefOr<utoipa::openapi::schema::Schema>,
+        )>,
+    ) {
+        crud::page_item_schemas::<Speaker>(schemas);
+    }
+}
+
+/// The documented body of a list of [`SpeakerArticle`] (see [`crud::sparse_page_schema`]).
+pub struct SpeakerArticlePage;
+
+impl utoipa::PartialSchema for SpeakerArticlePage {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        crud::sparse_page_schema("SpeakerArticle")
+    }
+}
+
+impl ToSchema for SpeakerArticlePage {
+    fn schemas(
+        schemas: &mut Vec<(
+            String,
+            utoipa::openapi::RefOr<utoipa::openapi::schema::Schema>,
+        )>,
+    ) {
+        crud::page_item_schemas::<SpeakerArticle>(schemas);
+    }
+}
+
 /// The fields of a [`Speaker`], for `fields=`.
 pub const SPEAKER_FIELDS: &[&str] = &[
     "id",
@@ -368,7 +408,7 @@ fn policy(state: &AppState, caller: &Caller) -> CachePolicy {
     tag = "speakers",
     params(SpeakerListQuery),
     responses(
-        (status = 200, description = "A page of speakers; `Link` points at the next page", body = inline(pagination::Page<Speaker>)),
+        (status = 200, description = "A page of speakers; `Link` points at the next page", body = SpeakerPage),
         (status = 304, description = "The client's copy is current"),
         (status = 400, description = "Unknown parameter, bad `limit`, `sort`, `fields` or `cursor`"),
         (status = 401, description = "Credentials were presented but are not valid")
@@ -714,7 +754,7 @@ pub async fn delete_speaker(
     tag = "speakers",
     params(("id" = String, Path, description = "Speaker id or slug"), QuoteListQuery),
     responses(
-        (status = 200, description = "A page of quotes; `Link` points at the next page", body = inline(pagination::Page<crate::api::quotes::Quote>)),
+        (status = 200, description = "A page of quotes; `Link` points at the next page", body = crate::api::quotes::QuotePage),
         (status = 304, description = "The client's copy is current"),
         (status = 400, description = "Unknown parameter, bad `limit`, `sort`, `fields` or `cursor`"),
         (status = 401, description = "Credentials were presented but are not valid"),
@@ -743,7 +783,7 @@ pub async fn list_speaker_quotes(
     tag = "speakers",
     params(("id" = String, Path, description = "Speaker id or slug"), SpeakerArticlesQuery),
     responses(
-        (status = 200, description = "A page of articles; `Link` points at the next page", body = inline(pagination::Page<SpeakerArticle>)),
+        (status = 200, description = "A page of articles; `Link` points at the next page", body = SpeakerArticlePage),
         (status = 304, description = "The client's copy is current"),
         (status = 400, description = "Unknown parameter, bad `limit`, `sort`, `fields` or `cursor`"),
         (status = 401, description = "Credentials were presented but are not valid"),

@@ -490,3 +490,76 @@ async fn deleting_media_removes_its_file_once_no_record_shares_it() {
         1
     );
 }
+
+/// Asserts `instance` is valid against the component schema `name` of the served document.
+fn assert_matches_schema(doc: &serde_json::Value, name: &str, instance: &serde_json::Value) {
+    let mut root = doc.clone();
+    root["$schema"] = json!("https://json-schema.org/draft/2020-12/schema");
+    root["$ref"] = json!(format!("#/components/schemas/{name}"));
+    let validator = jsonschema::validator_for(&root).unwrap();
+    let errors: Vec<String> = validator
+        .iter_errors(instance)
+        .map(|e| format!("{e} at {}", e.instance_path()))
+        .collect();
+    assert!(errors.is_empty(), "not a {name}: {errors:#?}\n{instance:#}");
+}
+
+#[actix_web::test]
+async fn speaker_quote_and_media_responses_match_their_documented_schemas() {
+    let app = TestApp::spawn().await;
+    let doc = app.get("/openapi.json").await.value();
+    let mut fx = Fixtures::open(&app);
+    let auth = bearer(&app, Role::Editor).await;
+    let headers = [("authorization", auth.as_str())];
+    let article = fx.published_article();
+    let speaker = app
+        .json(
+            "POST",
+            "/v1/speakers",
+            &json!({"name": "Amina Diallo", "title": "Minister"}),
+            &headers,
+        )
+        .await
+        .value();
+    let quote = app
+        .json(
+            "POST",
+            "/v1/quotes",
+            &json!({"text": "Growth.", "speaker_id": speaker["id"], "article_id": article, "said_on": "2026-11-29"}),
+            &headers,
+        )
+        .await
+        .value();
+    let media = upload(
+        &app,
+        &auth,
+        form(
+            &[("focal_point_x", "0.5"), ("focal_point_y", "0.5")],
+            Some(("a.png", &images::png(3, 2))),
+        ),
+    )
+    .await
+    .value();
+
+    assert_matches_schema(&doc, "Speaker", &speaker);
+    // The check has teeth: a speaker is not a media item.
+    let mut root = doc.clone();
+    root["$ref"] = json!("#/components/schemas/Media");
+    assert!(!jsonschema::validator_for(&root).unwrap().is_valid(&speaker));
+    assert_matches_schema(&doc, "Quote", &quote);
+    assert_matches_schema(&doc, "Media", &media);
+    for (path, page) in [
+        ("/v1/speakers?count=true", "SpeakerPage"),
+        ("/v1/speakers?fields=name", "SpeakerPage"),
+        ("/v1/quotes", "QuotePage"),
+        ("/v1/media?fields=url,width", "MediaPage"),
+        ("/v1/speakers/amina-diallo/quotes", "QuotePage"),
+        ("/v1/speakers/amina-diallo/articles", "SpeakerArticlePage"),
+    ] {
+        let response = app.get_with(path, &headers).await;
+        assert_eq!(response.status, 200, "{path}: {}", response.text());
+        assert_matches_schema(&doc, page, &response.value());
+    }
+    let problem = app.get("/v1/speakers?limit=0").await.value();
+    assert_matches_schema(&doc, "Problem", &problem);
+}
