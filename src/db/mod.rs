@@ -1,8 +1,12 @@
 //! Storage: the SQLite connection pool and the one gateway every database call goes through.
 
 pub mod api_keys;
+pub mod content_support;
+pub mod media;
+pub mod quotes;
 pub mod refresh_tokens;
 pub mod schema;
+pub mod speakers;
 pub mod users;
 
 use std::time::Duration;
