@@ -1,8 +1,10 @@
 //! The HTTP API: the one route table, from which the OpenAPI document is also collected.
 
+pub mod articles;
 pub mod doc;
 pub mod ops;
 pub mod pagination;
+pub mod taxonomy;
 
 use actix_web::App;
 use utoipa::openapi::OpenApi;
@@ -16,6 +18,19 @@ pub fn routes(cfg: &mut ServiceConfig) {
         .service(ops::readyz)
         .service(ops::metrics)
         .service(ops::openapi_json);
+    cfg.service(articles::read::list_articles)
+        .service(articles::write::create_article)
+        .service(articles::read::get_article)
+        .service(articles::write::update_article)
+        .service(articles::write::delete_article)
+        .service(articles::lifecycle::publish_article)
+        .service(articles::lifecycle::unpublish_article)
+        .service(articles::lifecycle::archive_article)
+        .service(articles::lifecycle::create_correction)
+        .service(articles::revisions::list_article_revisions)
+        .service(articles::revisions::get_article_revision)
+        .service(taxonomy::list_sections)
+        .service(taxonomy::list_tags);
 }
 
 /// The complete OpenAPI document, built from the route table without starting a server.
