@@ -11,6 +11,7 @@ pub mod content;
 pub mod db;
 pub mod error;
 pub mod http;
+pub mod imaging;
 pub mod logging;
 pub mod startup;
 pub mod state;
