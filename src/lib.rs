@@ -10,6 +10,7 @@ pub mod config;
 pub mod content;
 pub mod db;
 pub mod error;
+pub mod feeds;
 pub mod http;
 pub mod imaging;
 pub mod logging;

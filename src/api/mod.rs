@@ -2,6 +2,7 @@
 
 pub mod articles;
 pub mod doc;
+pub mod feeds;
 pub mod ops;
 pub mod pagination;
 pub mod taxonomy;
@@ -17,7 +18,12 @@ pub fn routes(cfg: &mut ServiceConfig) {
     cfg.service(ops::healthz)
         .service(ops::readyz)
         .service(ops::metrics)
-        .service(ops::openapi_json);
+        .service(ops::openapi_json)
+        .service(feeds::get_rss_feed)
+        .service(feeds::get_atom_feed)
+        .service(feeds::get_json_feed)
+        .service(feeds::get_ninjs_feed)
+        .service(feeds::get_article_ninjs);
     cfg.service(articles::read::list_articles)
         .service(articles::write::create_article)
         .service(articles::read::get_article)

@@ -1,5 +1,8 @@
 //! End-to-end tests: each starts the real server on a free loopback port with its own database.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod feeds;
+mod fixtures;
 mod helpers;
 mod ops;
+mod schemas;
