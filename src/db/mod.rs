@@ -1,7 +1,10 @@
 //! Storage: the SQLite connection pool and the one gateway every database call goes through.
 
+pub mod api_keys;
 pub mod articles;
+pub mod refresh_tokens;
 pub mod schema;
+pub mod users;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};

@@ -7,8 +7,8 @@ use serde::Deserialize;
 use utoipa::ToSchema;
 
 use super::write::{article_response, record};
-use super::{Article, Correction, require_editor, visible};
-use crate::auth::Caller;
+use super::{Article, Correction, visible};
+use crate::auth::{Caller, Editor, SignedIn};
 use crate::db::articles::{self as store, ArticleRow};
 use crate::error::{ApiError, FieldError};
 use crate::http::cache::{check_if_match_values, if_match_values};
@@ -117,12 +117,12 @@ where
 #[post("/v1/articles/{id}/publish")]
 pub async fn publish_article(
     state: web::Data<AppState>,
-    caller: Caller,
+    editor: SignedIn<Editor>,
     req: HttpRequest,
     path: web::Path<String>,
     body: web::Bytes,
 ) -> Result<HttpResponse, ApiError> {
-    require_editor(&caller, "publish")?;
+    let caller = Caller::User(editor.user);
     let request: PublishArticle = super::optional_json(&body)?.unwrap_or_default();
     let at = match request.at {
         None => None,
@@ -188,11 +188,11 @@ pub async fn publish_article(
 #[post("/v1/articles/{id}/unpublish")]
 pub async fn unpublish_article(
     state: web::Data<AppState>,
-    caller: Caller,
+    editor: SignedIn<Editor>,
     req: HttpRequest,
     path: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    require_editor(&caller, "unpublish")?;
+    let caller = Caller::User(editor.user);
     transition(
         state,
         caller,
@@ -237,11 +237,11 @@ pub async fn unpublish_article(
 #[post("/v1/articles/{id}/archive")]
 pub async fn archive_article(
     state: web::Data<AppState>,
-    caller: Caller,
+    editor: SignedIn<Editor>,
     req: HttpRequest,
     path: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    require_editor(&caller, "archive")?;
+    let caller = Caller::User(editor.user);
     transition(
         state,
         caller,
@@ -288,12 +288,12 @@ pub async fn archive_article(
 #[post("/v1/articles/{id}/corrections")]
 pub async fn create_correction(
     state: web::Data<AppState>,
-    caller: Caller,
+    editor: SignedIn<Editor>,
     req: HttpRequest,
     path: web::Path<String>,
     body: web::Json<CreateCorrection>,
 ) -> Result<HttpResponse, ApiError> {
-    require_editor(&caller, "add corrections")?;
+    let caller = Caller::User(editor.user);
     let note = body.into_inner().note;
     if note.trim().is_empty() || note.chars().count() > 2000 {
         return Err(ApiError::invalid(vec![FieldError::new(

@@ -365,18 +365,6 @@ pub fn require_user(caller: &Caller) -> Result<&crate::auth::UserCaller, ApiErro
     }
 }
 
-/// Requires an editor or admin (after [`require_user`]).
-pub fn require_editor(caller: &Caller, action: &str) -> Result<(), ApiError> {
-    require_user(caller)?;
-    if caller.has_role(Role::Editor) {
-        Ok(())
-    } else {
-        Err(ApiError::Forbidden {
-            detail: format!("only editors may {action}"),
-        })
-    }
-}
-
 /// Checks the caller may edit this (visible) article: editors any, contributors only their
 /// own drafts.
 pub fn require_can_edit(caller: &Caller, row: &ArticleRow) -> Result<(), ApiError> {

@@ -4,8 +4,8 @@ use actix_web::{HttpRequest, HttpResponse, get, web};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::{Article, require_user, visible};
-use crate::auth::Caller;
+use super::{Article, visible};
+use crate::auth::{Caller, Contributor, SignedIn};
 use crate::db::articles::{self as store, RevisionRow};
 use crate::error::ApiError;
 use crate::http::cache::{CachePolicy, conditional};
@@ -75,11 +75,11 @@ fn summary(row: &RevisionRow) -> RevisionSummary {
 #[get("/v1/articles/{id}/revisions")]
 pub async fn list_article_revisions(
     state: web::Data<AppState>,
-    caller: Caller,
+    user: SignedIn<Contributor>,
     req: HttpRequest,
     path: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    require_user(&caller)?;
+    let caller = Caller::User(user.user);
     let key = path.into_inner();
     let rows = state
         .db
@@ -123,11 +123,11 @@ pub async fn list_article_revisions(
 #[get("/v1/articles/{id}/revisions/{n}")]
 pub async fn get_article_revision(
     state: web::Data<AppState>,
-    caller: Caller,
+    user: SignedIn<Contributor>,
     req: HttpRequest,
     path: web::Path<(String, i64)>,
 ) -> Result<HttpResponse, ApiError> {
-    require_user(&caller)?;
+    let caller = Caller::User(user.user);
     let (key, number) = path.into_inner();
     let row = state
         .db

@@ -8,8 +8,8 @@ use serde::Deserialize;
 use serde_json::Value;
 use utoipa::ToSchema;
 
-use super::{Article, article_from_row, double_option, require_can_edit, require_user, visible};
-use crate::auth::Caller;
+use super::{Article, article_from_row, double_option, require_can_edit, visible};
+use crate::auth::{Caller, Contributor, SignedIn};
 use crate::content::{Block, blocks, parse_blocks, plain_text, render_html};
 use crate::db::articles::{self as store, ArticleRow, NewArticle};
 use crate::error::{ApiError, FieldError};
@@ -477,10 +477,10 @@ pub(crate) fn article_response(
 #[post("/v1/articles")]
 pub async fn create_article(
     state: web::Data<AppState>,
-    caller: Caller,
+    user: SignedIn<Contributor>,
     body: web::Json<CreateArticle>,
 ) -> Result<HttpResponse, ApiError> {
-    let user = require_user(&caller)?.clone();
+    let user = user.user;
     let request = body.into_inner();
     let draft = Draft {
         slug: request.slug,
@@ -595,12 +595,13 @@ pub async fn create_article(
 #[patch("/v1/articles/{id}")]
 pub async fn update_article(
     state: web::Data<AppState>,
-    caller: Caller,
+    user: SignedIn<Contributor>,
     req: HttpRequest,
     path: web::Path<String>,
     body: web::Json<UpdateArticle>,
 ) -> Result<HttpResponse, ApiError> {
-    let user = require_user(&caller)?.clone();
+    let user = user.user;
+    let caller = Caller::User(user.clone());
     let key = path.into_inner();
     let patch = body.into_inner();
     let if_match = if_match_values(&req);
@@ -752,11 +753,11 @@ fn merge(row: &ArticleRow, patch: UpdateArticle) -> Result<Draft, ApiError> {
 #[delete("/v1/articles/{id}")]
 pub async fn delete_article(
     state: web::Data<AppState>,
-    caller: Caller,
+    user: SignedIn<Contributor>,
     req: HttpRequest,
     path: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    require_user(&caller)?;
+    let caller = Caller::User(user.user);
     let key = path.into_inner();
     let if_match = if_match_values(&req);
     state
