@@ -12,6 +12,7 @@ pub mod media;
 pub mod ops;
 pub mod pagination;
 pub mod quotes;
+pub mod search;
 pub mod speakers;
 pub mod taxonomy;
 pub mod users;
@@ -78,6 +79,7 @@ pub fn routes(cfg: &mut ServiceConfig) {
         .service(articles::revisions::get_article_revision)
         .service(taxonomy::list_sections)
         .service(taxonomy::list_tags);
+    cfg.service(search::search_content);
 }
 
 /// The complete OpenAPI document, built from the route table without starting a server.

@@ -7,6 +7,7 @@ pub mod media;
 pub mod quotes;
 pub mod refresh_tokens;
 pub mod schema;
+pub mod search;
 pub mod speakers;
 pub mod users;
 

@@ -228,3 +228,18 @@ diesel::table! {
 }
 
 diesel::joinable!(refresh_tokens -> users (user_id));
+
+// The FTS5 index of articles (migration 2026-11-30-000400); declared so searches can join it
+// to `articles` and keep using the typed visibility rule.
+diesel::table! {
+    articles_fts (rowid) {
+        rowid -> BigInt,
+        article_id -> Text,
+        headline -> Text,
+        standfirst -> Text,
+        body -> Text,
+    }
+}
+
+diesel::joinable!(articles_fts -> articles (article_id));
+diesel::allow_tables_to_appear_in_same_query!(articles_fts, articles);

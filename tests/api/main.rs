@@ -12,4 +12,5 @@ mod media;
 mod ops;
 mod quotes;
 mod schemas;
+mod search;
 mod speakers;
