@@ -18,3 +18,4 @@ pub mod media;
 pub mod startup;
 pub mod state;
 pub mod time;
+pub mod transfer;
