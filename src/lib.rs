@@ -19,3 +19,4 @@ pub mod startup;
 pub mod state;
 pub mod time;
 pub mod transfer;
+pub mod webhooks;

@@ -16,6 +16,7 @@ pub mod search;
 pub mod speakers;
 pub mod taxonomy;
 pub mod users;
+pub mod webhooks;
 
 use actix_web::App;
 use utoipa::openapi::OpenApi;
@@ -80,6 +81,11 @@ pub fn routes(cfg: &mut ServiceConfig) {
         .service(taxonomy::list_sections)
         .service(taxonomy::list_tags);
     cfg.service(search::search_content);
+    cfg.service(webhooks::list_webhooks)
+        .service(webhooks::create_webhook)
+        .service(webhooks::get_webhook)
+        .service(webhooks::delete_webhook)
+        .service(webhooks::list_webhook_deliveries);
 }
 
 /// The complete OpenAPI document, built from the route table without starting a server.

@@ -10,6 +10,7 @@ pub mod schema;
 pub mod search;
 pub mod speakers;
 pub mod users;
+pub mod webhooks;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};

@@ -14,3 +14,4 @@ mod quotes;
 mod schemas;
 mod search;
 mod speakers;
+mod webhooks;
