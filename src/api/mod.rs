@@ -2,6 +2,7 @@
 
 pub mod api_keys;
 pub mod auth;
+pub mod changes;
 pub mod crud;
 pub mod doc;
 pub mod feeds;
@@ -24,6 +25,7 @@ pub fn routes(cfg: &mut ServiceConfig) {
         .service(ops::readyz)
         .service(ops::metrics)
         .service(ops::openapi_json)
+        .service(changes::list_changes)
         .service(feeds::get_rss_feed)
         .service(feeds::get_atom_feed)
         .service(feeds::get_json_feed)

@@ -563,3 +563,19 @@ async fn speaker_quote_and_media_responses_match_their_documented_schemas() {
     let problem = app.get("/v1/speakers?limit=0").await.value();
     assert_matches_schema(&doc, "Problem", &problem);
 }
+
+#[actix_web::test]
+async fn an_image_declaring_too_many_pixels_is_a_422_naming_the_file() {
+    let app = TestApp::spawn_with(|s| s.max_image_pixels = 1_000_000).await;
+    let auth = bearer(&app, Role::Contributor).await;
+
+    let response = upload(
+        &app,
+        &auth,
+        form(&[], Some(("huge.png", &images::png(60000, 60000)))),
+    )
+    .await;
+
+    assert_eq!(response.problem(422)["errors"][0]["field"], "file");
+    assert!(files_under(&app.dir.path().join("media")).is_empty());
+}
