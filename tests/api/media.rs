@@ -579,3 +579,149 @@ async fn an_image_declaring_too_many_pixels_is_a_422_naming_the_file() {
     assert_eq!(response.problem(422)["errors"][0]["field"], "file");
     assert!(files_under(&app.dir.path().join("media")).is_empty());
 }
+
+#[actix_web::test]
+async fn the_include_loaders_apply_the_callers_visibility_in_one_call() {
+    use newsdesk::auth::{Caller, UserCaller};
+    let app = TestApp::spawn().await;
+    let mut fx = Fixtures::open(&app);
+    let speaker = fx.speaker("Amina Diallo");
+    let published = fx.published_article();
+    let draft = fx.article("draft", None);
+    let public_quote = fx.quote(&speaker, Some(&published));
+    let draft_quote = fx.quote(&speaker, Some(&draft));
+    let public_photo = fx.media(&images::png(2, 2))["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let draft_photo = fx.media(&images::gif(2, 2))["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    fx.link_media(&published, &public_photo);
+    fx.link_media(&draft, &draft_photo);
+    let editor = Caller::User(UserCaller {
+        id: "u1".into(),
+        email: "e@example.test".into(),
+        role: Role::Editor,
+    });
+    let mut conn = fx.conn();
+    let quote_ids = vec![public_quote.clone(), draft_quote, "missing".to_owned()];
+    let media_ids = vec![public_photo.clone(), draft_photo];
+
+    let public_quotes =
+        newsdesk::api::quotes::load_quotes(&mut conn, &quote_ids, &Caller::Anonymous).unwrap();
+    let editor_quotes = newsdesk::api::quotes::load_quotes(&mut conn, &quote_ids, &editor).unwrap();
+    let public_media =
+        newsdesk::api::media::load_media(&mut conn, &media_ids, &Caller::Anonymous, "http://h")
+            .unwrap();
+    let editor_media =
+        newsdesk::api::media::load_media(&mut conn, &media_ids, &editor, "http://h").unwrap();
+    let speakers =
+        newsdesk::api::speakers::load_speakers(&mut conn, std::slice::from_ref(&speaker)).unwrap();
+
+    assert_eq!(public_quotes.len(), 1);
+    assert_eq!(public_quotes[0].id, public_quote);
+    assert_eq!(editor_quotes.len(), 2);
+    assert_eq!(public_media.len(), 1);
+    assert_eq!(public_media[0].id, public_photo);
+    assert_eq!(
+        public_media[0].url,
+        format!("http://h/v1/media/{public_photo}/file")
+    );
+    assert_eq!(editor_media.len(), 2);
+    assert_eq!(speakers[0].id, speaker);
+}
+
+#[actix_web::test]
+async fn head_and_if_modified_since_work_on_files() {
+    let app = TestApp::spawn().await;
+    let mut fx = Fixtures::open(&app);
+    let id = fx.media(&images::png(4, 3))["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    fx.speaker_with_photo("Amina Diallo", Some(&id));
+    let path = format!("/v1/media/{id}/file");
+    let first = app.get(&path).await;
+    let last_modified = first.header("last-modified").unwrap().to_owned();
+
+    let head = app.raw("HEAD", &path, &[], None).await;
+    let since = app
+        .get_with(&path, &[("if-modified-since", &last_modified)])
+        .await;
+
+    assert_eq!(head.status, 200);
+    assert!(head.body.is_empty());
+    assert_eq!(head.header("etag"), first.header("etag"));
+    assert_eq!(since.status, 304);
+}
+
+#[actix_web::test]
+async fn writes_are_documented_as_needing_a_bearer_token_and_reads_are_not() {
+    let app = TestApp::spawn().await;
+    let doc = app.get("/openapi.json").await.value();
+
+    for (path, method) in [
+        ("/v1/speakers", "post"),
+        ("/v1/speakers/{id}", "patch"),
+        ("/v1/speakers/{id}", "delete"),
+        ("/v1/quotes", "post"),
+        ("/v1/quotes/{id}", "patch"),
+        ("/v1/quotes/{id}", "delete"),
+        ("/v1/media", "post"),
+        ("/v1/media/{id}", "patch"),
+        ("/v1/media/{id}", "delete"),
+    ] {
+        let op = &doc["paths"][path][method];
+        assert_eq!(op["security"], json!([{"bearer": []}]), "{method} {path}");
+    }
+    assert!(doc["paths"]["/v1/media/{id}/file"]["get"]["security"].is_null());
+    assert!(
+        doc["paths"]["/v1/media"]["post"]["requestBody"]["content"]["multipart/form-data"]
+            .is_object()
+    );
+}
+
+#[actix_web::test]
+async fn unknown_fields_in_media_and_quote_patches_are_422s_naming_them() {
+    let app = TestApp::spawn().await;
+    let mut fx = Fixtures::open(&app);
+    let speaker = fx.speaker("Amina Diallo");
+    let quote = fx.quote(&speaker, None);
+    let media = fx.media(&images::png(2, 2))["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let auth = bearer(&app, Role::Editor).await;
+    let headers = [("authorization", auth.as_str()), ("if-match", "*")];
+
+    let media_patch = app
+        .json(
+            "PATCH",
+            &format!("/v1/media/{media}"),
+            &json!({"sha256": "x"}),
+            &headers,
+        )
+        .await;
+    let quote_patch = app
+        .json(
+            "PATCH",
+            &format!("/v1/quotes/{quote}"),
+            &json!({"version": 9}),
+            &headers,
+        )
+        .await;
+    let photo = app
+        .json(
+            "PATCH",
+            &format!("/v1/speakers/{speaker}"),
+            &json!({"photo_media_id": "nothing"}),
+            &headers,
+        )
+        .await;
+
+    assert_eq!(media_patch.problem(422)["errors"][0]["field"], "sha256");
+    assert_eq!(quote_patch.problem(422)["errors"][0]["field"], "version");
+    assert_eq!(photo.problem(422)["errors"][0]["field"], "photo_media_id");
+}

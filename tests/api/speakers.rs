@@ -13,6 +13,7 @@ use crate::helpers::TestApp;
 pub struct Fixtures {
     conn: SqliteConnection,
     media_dir: std::path::PathBuf,
+    path: String,
     counter: u32,
 }
 
@@ -29,8 +30,16 @@ impl Fixtures {
         Fixtures {
             conn,
             media_dir: app.dir.path().join("media"),
+            path: app.db_path().to_string_lossy().into_owned(),
             counter: 0,
         }
+    }
+
+    /// Another connection to the same database, for calling library functions.
+    pub fn conn(&self) -> SqliteConnection {
+        let mut conn = SqliteConnection::establish(&self.path).unwrap();
+        conn.batch_execute("PRAGMA busy_timeout = 5000;").unwrap();
+        conn
     }
 
     fn next(&mut self) -> u32 {
