@@ -725,3 +725,31 @@ async fn unknown_fields_in_media_and_quote_patches_are_422s_naming_them() {
     assert_eq!(quote_patch.problem(422)["errors"][0]["field"], "version");
     assert_eq!(photo.problem(422)["errors"][0]["field"], "photo_media_id");
 }
+
+#[actix_web::test]
+async fn a_large_upload_over_the_limit_gets_its_413_chunked_or_not() {
+    let app = TestApp::spawn_with(|s| s.max_upload_bytes = 1000).await;
+    let auth = bearer(&app, Role::Contributor).await;
+    let mut big = images::png(10, 10);
+    big.resize(4 * 1024 * 1024, 0);
+    let body = form(&[], Some(("big.png", &big)));
+    let content_type = format!("multipart/form-data; boundary={BOUNDARY}");
+    let chunks: Vec<Result<actix_web::web::Bytes, std::io::Error>> = body
+        .chunks(64 * 1024)
+        .map(|c| Ok(actix_web::web::Bytes::copy_from_slice(c)))
+        .collect();
+
+    let response = app
+        .client
+        .post(app.url("/v1/media"))
+        .insert_header(("authorization", auth.as_str()))
+        .insert_header(("content-type", content_type.as_str()))
+        .send_stream(futures_util::stream::iter(chunks))
+        .await;
+
+    let declared = upload(&app, &auth, body).await;
+
+    assert_eq!(response.unwrap().status().as_u16(), 413);
+    declared.problem(413);
+    assert!(files_under(&app.dir.path().join("media")).is_empty());
+}
