@@ -73,6 +73,15 @@ impl Fixtures {
         id
     }
 
+    /// A draft written by the user `author`.
+    pub fn draft_by(&mut self, author: &str) -> String {
+        let id = self.article("draft", None);
+        self.exec(&format!(
+            "UPDATE articles SET author_id = '{author}' WHERE id = '{id}'"
+        ));
+        id
+    }
+
     /// A published, visible article.
     pub fn published_article(&mut self) -> String {
         self.article("published", Some(PAST))
