@@ -9,8 +9,8 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use crate::api::crud::{
-    self, Checks, IfMatch, ListPage, Sort, decode_cursor, not_null, paginate, parse_fields,
-    patch_field, sees_everything,
+    self, Checks, IfMatch, ListPage, NoQuery, Sort, decode_cursor, not_null, paginate,
+    parse_fields, patch_field, sees_everything,
 };
 use crate::api::pagination;
 use crate::auth::{Caller, Contributor, Editor, SignedIn};
@@ -646,6 +646,7 @@ pub async fn create_media(
     state: web::Data<AppState>,
     author: SignedIn<Contributor>,
     form: Multipart,
+    _query: web::Query<NoQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let user = author.id.clone();
     let limit = state.settings.max_upload_bytes;
@@ -781,6 +782,7 @@ pub async fn get_media(
     state: web::Data<AppState>,
     caller: Caller,
     path: web::Path<String>,
+    _query: web::Query<NoQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let row = find_visible(&state, &caller, path.into_inner()).await?;
     let version = row.version;
@@ -940,6 +942,7 @@ pub async fn update_media(
     _user: SignedIn<Contributor>,
     path: web::Path<String>,
     body: web::Json<UpdateMedia>,
+    _query: web::Query<NoQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let if_match = IfMatch::from_request(&req)?;
     let id = path.into_inner();
@@ -1028,6 +1031,7 @@ pub async fn delete_media(
     state: web::Data<AppState>,
     _user: SignedIn<Editor>,
     path: web::Path<String>,
+    _query: web::Query<NoQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let if_match = IfMatch::from_request(&req)?;
     let id = path.into_inner();

@@ -6,8 +6,8 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use crate::api::crud::{
-    self, Checks, IfMatch, ListPage, Sort, decode_cursor, not_null, paginate, parse_fields,
-    patch_field, sees_everything,
+    self, Checks, IfMatch, ListPage, NoQuery, Sort, decode_cursor, not_null, paginate,
+    parse_fields, patch_field, sees_everything,
 };
 use crate::api::pagination;
 use crate::auth::{Caller, Contributor, Editor, Role, SignedIn, UserCaller};
@@ -400,6 +400,7 @@ pub async fn create_quote(
     state: web::Data<AppState>,
     author: SignedIn<Contributor>,
     body: web::Json<CreateQuote>,
+    _query: web::Query<NoQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let author = author.user;
     let user = author.id.clone();
@@ -467,6 +468,7 @@ pub async fn get_quote(
     state: web::Data<AppState>,
     caller: Caller,
     path: web::Path<String>,
+    _query: web::Query<NoQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let id = path.into_inner();
     let public_at = (!sees_everything(&caller)).then(crate::time::now);
@@ -518,6 +520,7 @@ pub async fn update_quote(
     author: SignedIn<Contributor>,
     path: web::Path<String>,
     body: web::Json<UpdateQuote>,
+    _query: web::Query<NoQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let author = author.user;
     let if_match = IfMatch::from_request(&req)?;
@@ -605,6 +608,7 @@ pub async fn delete_quote(
     state: web::Data<AppState>,
     _user: SignedIn<Editor>,
     path: web::Path<String>,
+    _query: web::Query<NoQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let if_match = IfMatch::from_request(&req)?;
     let id = path.into_inner();

@@ -651,3 +651,18 @@ async fn signed_in_users_see_every_article_quoting_a_speaker_privately() {
     assert_eq!(response.value()["data"][0]["id"], draft.as_str());
     assert_eq!(response.header("cache-control"), Some("private, no-store"));
 }
+
+#[actix_web::test]
+async fn unknown_query_parameters_on_single_resources_are_400s_naming_them() {
+    let app = TestApp::spawn().await;
+    let mut fx = Fixtures::open(&app);
+    let id = fx.speaker("Amina Diallo");
+
+    let speaker = app.get(&format!("/v1/speakers/{id}?expand=all")).await;
+    let quote = app.get("/v1/quotes/anything?expand=all").await;
+    let media = app.get("/v1/media/anything?expand=all").await;
+
+    for response in [speaker, quote, media] {
+        assert_eq!(response.problem(400)["errors"][0]["field"], "expand");
+    }
+}
