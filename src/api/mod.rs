@@ -2,6 +2,7 @@
 
 pub mod admin;
 pub mod api_keys;
+pub mod articles;
 pub mod auth;
 pub mod changes;
 pub mod crud;
@@ -12,6 +13,7 @@ pub mod ops;
 pub mod pagination;
 pub mod quotes;
 pub mod speakers;
+pub mod taxonomy;
 pub mod users;
 
 use actix_web::App;
@@ -63,6 +65,19 @@ pub fn routes(cfg: &mut ServiceConfig) {
         .service(media::get_media_file)
         .service(media::update_media)
         .service(media::delete_media);
+    cfg.service(articles::read::list_articles)
+        .service(articles::write::create_article)
+        .service(articles::read::get_article)
+        .service(articles::write::update_article)
+        .service(articles::write::delete_article)
+        .service(articles::lifecycle::publish_article)
+        .service(articles::lifecycle::unpublish_article)
+        .service(articles::lifecycle::archive_article)
+        .service(articles::lifecycle::create_correction)
+        .service(articles::revisions::list_article_revisions)
+        .service(articles::revisions::get_article_revision)
+        .service(taxonomy::list_sections)
+        .service(taxonomy::list_tags);
 }
 
 /// The complete OpenAPI document, built from the route table without starting a server.
