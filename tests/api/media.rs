@@ -753,3 +753,89 @@ async fn a_large_upload_over_the_limit_gets_its_413_chunked_or_not() {
     declared.problem(413);
     assert!(files_under(&app.dir.path().join("media")).is_empty());
 }
+
+#[actix_web::test]
+async fn photos_and_quotes_of_a_draft_become_public_when_the_article_is_published() {
+    let app = TestApp::spawn().await;
+    let editor = bearer(&app, Role::Editor).await;
+    let headers = [("authorization", editor.as_str())];
+    let photo = upload(
+        &app,
+        &editor,
+        form(
+            &[("caption", "The harbour")],
+            Some(("h.png", &images::png(8, 6))),
+        ),
+    )
+    .await
+    .value();
+    let photo_id = photo["id"].as_str().unwrap();
+    let speaker = app
+        .json(
+            "POST",
+            "/v1/speakers",
+            &json!({"name": "Ines Okafor"}),
+            &headers,
+        )
+        .await
+        .value();
+    let quote = app
+        .json(
+            "POST",
+            "/v1/quotes",
+            &json!({"text": "Tolls have not kept pace.", "speaker_id": speaker["id"]}),
+            &headers,
+        )
+        .await
+        .value();
+    let quote_id = quote["id"].as_str().unwrap();
+    let draft = app
+        .json(
+            "POST",
+            "/v1/articles",
+            &json!({"headline": "Tolls", "body": [
+                {"type": "quote", "quote_id": quote_id},
+                {"type": "media", "media_id": photo_id},
+            ]}),
+            &headers,
+        )
+        .await;
+    assert_eq!(draft.status, 201, "{}", draft.text());
+    let article_id = draft.value()["id"].as_str().unwrap().to_owned();
+
+    let before = (
+        app.get(&format!("/v1/media/{photo_id}")).await.status,
+        app.get(&format!("/v1/quotes/{quote_id}")).await.status,
+        app.get("/v1/speakers/ines-okafor/articles").await.value()["data"]
+            .as_array()
+            .unwrap()
+            .len(),
+    );
+    let published = app
+        .json(
+            "POST",
+            &format!("/v1/articles/{article_id}/publish"),
+            &json!({}),
+            &headers,
+        )
+        .await;
+    assert_eq!(published.status, 200, "{}", published.text());
+    let after = (
+        app.get(&format!("/v1/media/{photo_id}/file")).await.status,
+        app.get(&format!("/v1/quotes/{quote_id}")).await.status,
+        app.get("/v1/speakers/ines-okafor/articles").await.value()["data"][0]["id"].clone(),
+    );
+    let delete_photo = app
+        .raw(
+            "DELETE",
+            &format!("/v1/media/{photo_id}"),
+            &[("authorization", editor.as_str()), ("if-match", "*")],
+            None,
+        )
+        .await;
+
+    // A quote standing alone is public even before; being used by a draft hides it.
+    assert_eq!(before, (404, 404, 0));
+    assert_eq!(after, (200, 200, json!(article_id)));
+    delete_photo.problem(409);
+}
