@@ -15,6 +15,7 @@ pub mod feeds;
 pub mod http;
 pub mod imaging;
 pub mod logging;
+pub mod media;
 pub mod startup;
 pub mod state;
 pub mod time;

@@ -1,13 +1,18 @@
 //! The HTTP API: the one route table, from which the OpenAPI document is also collected.
 
+pub mod admin;
 pub mod api_keys;
 pub mod articles;
 pub mod auth;
 pub mod changes;
+pub mod crud;
 pub mod doc;
 pub mod feeds;
+pub mod media;
 pub mod ops;
 pub mod pagination;
+pub mod quotes;
+pub mod speakers;
 pub mod taxonomy;
 pub mod users;
 
@@ -42,6 +47,24 @@ pub fn routes(cfg: &mut ServiceConfig) {
         .service(api_keys::create_api_key)
         .service(api_keys::get_api_key)
         .service(api_keys::revoke_api_key);
+    cfg.service(speakers::list_speakers)
+        .service(speakers::create_speaker)
+        .service(speakers::get_speaker)
+        .service(speakers::update_speaker)
+        .service(speakers::delete_speaker)
+        .service(speakers::list_speaker_quotes)
+        .service(speakers::list_speaker_articles);
+    cfg.service(quotes::list_quotes)
+        .service(quotes::create_quote)
+        .service(quotes::get_quote)
+        .service(quotes::update_quote)
+        .service(quotes::delete_quote);
+    cfg.service(media::list_media)
+        .service(media::create_media)
+        .service(media::get_media)
+        .service(media::get_media_file)
+        .service(media::update_media)
+        .service(media::delete_media);
     cfg.service(articles::read::list_articles)
         .service(articles::write::create_article)
         .service(articles::read::get_article)

@@ -2,8 +2,12 @@
 
 pub mod api_keys;
 pub mod articles;
+pub mod content_support;
+pub mod media;
+pub mod quotes;
 pub mod refresh_tokens;
 pub mod schema;
+pub mod speakers;
 pub mod users;
 
 use std::sync::Arc;

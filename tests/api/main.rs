@@ -8,5 +8,8 @@ mod changes;
 mod feeds;
 mod fixtures;
 mod helpers;
+mod media;
 mod ops;
+mod quotes;
 mod schemas;
+mod speakers;
