@@ -6,12 +6,12 @@ use diesel::prelude::*;
 use diesel::sqlite::SqliteConnection;
 use image::{DynamicImage, Rgb, RgbImage};
 use serde_json::{Value, json};
-use sha2::Digest;
 
 use crate::api::articles::lifecycle::publish_changes;
 use crate::api::articles::write::{Draft, create_in, record};
+use crate::api::media::{MediaMetadata, store_image};
 use crate::db::articles as store;
-use crate::db::schema::{articles, changes, media, quotes, speakers};
+use crate::db::schema::{articles, changes, quotes, speakers};
 use crate::error::ApiError;
 use crate::imaging::{Format, encode};
 use crate::state::AppState;
@@ -349,53 +349,39 @@ pub fn load_if_empty(state: &AppState) -> anyhow::Result<usize> {
     if existing > 0 {
         return Ok(0);
     }
-    // Draw and store the files first: they are named by content, so a failed load leaves
-    // only files that the next attempt reuses.
     let mut files = Vec::new();
     for (i, photo) in PHOTOS.iter().enumerate() {
         let bytes = encode(&draw(photo.colours, i as u32 * 7 + 3), Format::Jpeg)
             .map_err(|e| anyhow::anyhow!("drawing a demo photo failed: {e}"))?;
-        let sha256 = hex::encode(sha2::Sha256::digest(&bytes));
-        put_file(&state.settings.media_dir, &sha256, &bytes)?;
-        files.push((photo, sha256, bytes.len()));
+        files.push((photo, bytes));
     }
     let public_url = state.public_url.to_string();
     let written = conn
-        .immediate_transaction(|conn| load(conn, &files, &public_url))
+        .immediate_transaction(|conn| load(conn, &files, &state.settings.media_dir, &public_url))
         .map_err(|e| anyhow::anyhow!("loading demo content failed: {e}"))?;
     Ok(written)
 }
 
 fn load(
     conn: &mut SqliteConnection,
-    files: &[(&Photo, String, usize)],
+    files: &[(&Photo, Vec<u8>)],
+    media_dir: &std::path::Path,
     public_url: &str,
 ) -> Result<usize, ApiError> {
     let now = chrono::Utc::now();
     let stamp = crate::time::format(now);
     let mut photo_ids = std::collections::HashMap::new();
-    for (photo, sha256, size) in files {
-        let id = new_id();
-        diesel::insert_into(media::table)
-            .values((
-                media::id.eq(&id),
-                media::kind.eq("image"),
-                media::content_type.eq("image/jpeg"),
-                media::width.eq(960),
-                media::height.eq(640),
-                media::bytes.eq(*size as i64),
-                media::sha256.eq(sha256),
-                media::caption.eq(photo.caption),
-                media::credit.eq(photo.credit),
-                media::alt_text.eq(photo.alt),
-                media::copyright.eq(format!("© 2026 {}", credit_agency(photo.credit))),
-                media::syndication_allowed.eq(true),
-                media::created_at.eq(&stamp),
-                media::updated_at.eq(&stamp),
-            ))
-            .execute(conn)?;
-        log(conn, "media", &id, &stamp)?;
-        photo_ids.insert(photo.key, id);
+    for (photo, bytes) in files {
+        let meta = MediaMetadata {
+            caption: Some(photo.caption.to_owned()),
+            credit: Some(photo.credit.to_owned()),
+            alt_text: Some(photo.alt.to_owned()),
+            copyright: Some(format!("© 2026 {}", credit_agency(photo.credit))),
+            syndication_allowed: true,
+            ..MediaMetadata::default()
+        };
+        let stored = store_image(conn, media_dir, public_url, bytes, meta, None)?;
+        photo_ids.insert(photo.key, stored.id);
     }
     let mut speaker_ids = std::collections::HashMap::new();
     for person in PEOPLE {
@@ -474,20 +460,6 @@ fn load(
         record(conn, &saved, "publish", None, public_url, None)?;
     }
     Ok(STORIES.len())
-}
-
-/// Writes an original where uploads go: `originals/ab/abcdef…` under the media directory,
-/// through a temporary file renamed into place.
-fn put_file(root: &std::path::Path, sha256: &str, bytes: &[u8]) -> std::io::Result<()> {
-    let dir = root.join("originals").join(&sha256[..2]);
-    let path = dir.join(sha256);
-    if path.exists() {
-        return Ok(());
-    }
-    std::fs::create_dir_all(&dir)?;
-    let temp = dir.join(format!(".{sha256}.tmp"));
-    std::fs::write(&temp, bytes)?;
-    std::fs::rename(&temp, &path)
 }
 
 fn credit_agency(credit: &str) -> &str {
