@@ -178,7 +178,8 @@ pub struct SpeakerListQuery {
     pub limit: Option<i64>,
     /// `next_cursor` of the previous page.
     pub cursor: Option<String>,
-    /// `name` (default), `created_at` or `updated_at`; prefix `-` for descending.
+    /// `name` (default; letters compared without regard to case), `created_at` or `updated_at`;
+    /// prefix `-` for descending.
     #[param(pattern = "^-?(name|created_at|updated_at)$")]
     pub sort: Option<String>,
     /// Comma-separated fields to return (`id` is always included).
@@ -188,7 +189,7 @@ pub struct SpeakerListQuery {
 }
 
 const SPEAKER_SORTS: &[(&str, &str)] = &[
-    ("name", "speakers.name"),
+    ("name", "speakers.name COLLATE NOCASE"),
     ("created_at", "speakers.created_at"),
     ("updated_at", "speakers.updated_at"),
 ];
