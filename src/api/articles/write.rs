@@ -432,6 +432,44 @@ fn free_slug(conn: &mut SqliteConnection, base: &str) -> Result<String, ApiError
     }
 }
 
+/// Renders again the bodies that show these quotes, speakers or photos, after one of them
+/// changed, inside the caller's transaction. The content is the same, so versions stay; the
+/// new `body_html` and search text are stored and `updated_at` moves. Returns how many
+/// articles changed.
+pub fn rerender_using(
+    conn: &mut SqliteConnection,
+    quote_ids: &[String],
+    speaker_ids: &[String],
+    media_ids: &[String],
+) -> Result<usize, ApiError> {
+    let ids = store::using(conn, quote_ids, speaker_ids, media_ids)?;
+    if ids.is_empty() {
+        return Ok(0);
+    }
+    let now = crate::time::now();
+    let mut changed = 0;
+    for row in store::by_ids(conn, &ids)? {
+        let blocks: Vec<Block> = serde_json::from_str(&row.body).map_err(ApiError::internal)?;
+        let (quote_refs, media_refs) = blocks::references(&blocks);
+        let quotes: Vec<String> = quote_refs.into_iter().map(|(_, id)| id).collect();
+        let media: Vec<String> = media_refs.into_iter().map(|(_, id)| id).collect();
+        let ctx = store::render_context(conn, &quotes, &media)?;
+        let html = render_html(&blocks, &ctx);
+        if html != row.body_html {
+            store::set_body_html(conn, &row.id, &html, &now)?;
+            store::sync_search(
+                conn,
+                &row.id,
+                &row.headline,
+                row.standfirst.as_deref().unwrap_or_default(),
+                &plain_text(&blocks, &ctx),
+            )?;
+            changed += 1;
+        }
+    }
+    Ok(changed)
+}
+
 /// The JSON answer for a single article, with its ETag.
 pub(crate) fn article_response(
     status: actix_web::http::StatusCode,
