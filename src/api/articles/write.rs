@@ -815,7 +815,7 @@ pub async fn delete_article(
             require_can_edit(&caller, &row)?;
             check_if_match_values(&if_match, row.version)?;
             store::delete(conn, &row.id)?;
-            store::log_change(conn, &row.id, "delete", row.version + 1, &now)?;
+            store::log_change(conn, &row.id, "delete", row.version, &now)?;
             Ok(())
         })
         .await?;
