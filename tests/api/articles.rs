@@ -842,3 +842,39 @@ async fn changing_a_speaker_or_photo_renders_the_articles_showing_them_again() {
     assert!(html.contains("Photo by N. Ewman / Wire"), "{html}");
     assert_eq!(read["version"], article["version"]);
 }
+
+#[actix_web::test]
+async fn contributors_list_published_articles_and_only_their_own_drafts() {
+    let desk = Desk::open().await;
+    let contributor = bearer(&desk.app.token(Role::Contributor).await);
+    desk.send(
+        "POST",
+        "/v1/articles",
+        &json!({"headline": "My draft"}),
+        &contributor,
+    )
+    .await;
+    desk.draft(json!({"headline": "Editor's draft"})).await;
+    desk.published(json!({"headline": "Out now"})).await;
+
+    let mine = desk.get_as("/v1/articles", &contributor).await.value();
+    let editors = desk
+        .get_as("/v1/articles?status=draft", &desk.editor)
+        .await
+        .value();
+    let public = desk.app.get("/v1/articles").await.value();
+
+    let headlines = |page: &Value| -> Vec<String> {
+        let mut list: Vec<String> = page["data"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|a| a["headline"].as_str().unwrap().to_owned())
+            .collect();
+        list.sort();
+        list
+    };
+    assert_eq!(headlines(&mine), ["My draft", "Out now"]);
+    assert_eq!(headlines(&editors), ["Editor's draft", "My draft"]);
+    assert_eq!(headlines(&public), ["Out now"]);
+}

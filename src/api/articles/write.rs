@@ -10,6 +10,7 @@ use utoipa::ToSchema;
 
 use super::{Article, article_from_row, double_option, require_can_edit, visible};
 use crate::auth::{Caller, Contributor, SignedIn};
+use crate::content::blocks::NewBlock;
 use crate::content::{Block, blocks, parse_blocks, plain_text, render_html};
 use crate::db::articles::{self as store, ArticleRow, NewArticle};
 use crate::error::{ApiError, FieldError};
@@ -41,7 +42,7 @@ pub struct CreateArticle {
     pub standfirst: Option<String>,
     /// Body blocks; each may carry its own `id`, else one is made up.
     #[serde(default)]
-    #[schema(value_type = Option<Vec<Block>>)]
+    #[schema(value_type = Option<Vec<NewBlock>>)]
     pub body: Option<Value>,
     /// The section, e.g. `business`.
     #[schema(pattern = "^[a-z0-9]+(-[a-z0-9]+)*$", max_length = 64)]
@@ -89,7 +90,7 @@ pub struct UpdateArticle {
     pub standfirst: Option<Option<String>>,
     /// New body (replaces the old one; keep block ids to keep them stable).
     #[serde(default, deserialize_with = "double_option")]
-    #[schema(value_type = Option<Vec<Block>>)]
+    #[schema(value_type = Option<Vec<NewBlock>>)]
     pub body: Option<Option<Value>>,
     /// New section.
     #[serde(default, deserialize_with = "double_option")]
