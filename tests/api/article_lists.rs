@@ -358,6 +358,8 @@ async fn sections_and_tags_count_published_articles() {
     let tags = desk.app.get("/v1/tags").await.value();
 
     assert_eq!(sections.header("cache-control"), Some("public, max-age=60"));
+    assert!(sections.header("etag").is_some());
+    assert!(sections.header("last-modified").is_some());
     assert_eq!(
         sections.value()["data"],
         json!([{"name": "business", "count": 2}, {"name": "culture", "count": 1}])
