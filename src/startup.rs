@@ -39,6 +39,7 @@ impl Application {
     /// Opens the database, prepares the state and binds the listener (port 0 picks a free one).
     pub fn build(settings: Settings, signals: Signals) -> anyhow::Result<Self> {
         let db = Db::open(&settings)?;
+        let auth = Arc::new(crate::auth::AuthState::new(&settings, &db)?);
         let listener = TcpListener::bind(settings.bind)
             .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", settings.bind))?;
         let local = listener.local_addr()?;
@@ -52,6 +53,7 @@ impl Application {
             settings: Arc::new(settings),
             db,
             public_url,
+            auth,
         };
         let server = run(listener, state.clone(), signals)?;
         Ok(Application {
@@ -117,6 +119,7 @@ fn run(listener: TcpListener, state: AppState, signals: Signals) -> anyhow::Resu
                 ),
             )
             .default_service(web::to(fallback::unmatched))
+            .wrap(from_fn(crate::auth::guard::guard))
             .wrap(ErrorHandlers::new().default_handler(fallback::problem_for_plain_errors))
             .wrap(Compress::default())
             .wrap(from_fn(telemetry::observe))

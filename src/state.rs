@@ -14,4 +14,6 @@ pub struct AppState {
     pub db: Db,
     /// The base URL for absolute links, without a trailing slash.
     pub public_url: Arc<str>,
+    /// Token keys and rate limiters for checking credentials.
+    pub auth: Arc<crate::auth::AuthState>,
 }

@@ -30,6 +30,10 @@ const TAGS: &[(&str, &str)] = &[
     ),
     ("media", "Photos with captions, credits and rights"),
     ("taxonomy", "Sections and tags with article counts"),
+    (
+        "feeds",
+        "RSS, Atom, JSON Feed and IPTC ninjs for syndication",
+    ),
     ("auth", "Sign-in, token refresh and sign-out for editors"),
     ("admin", "Users and partner API keys (admins only)"),
     ("operations", "Health, readiness, metrics and this document"),

@@ -1,8 +1,13 @@
 //! The HTTP API: the one route table, from which the OpenAPI document is also collected.
 
+pub mod api_keys;
+pub mod auth;
+pub mod changes;
 pub mod doc;
+pub mod feeds;
 pub mod ops;
 pub mod pagination;
+pub mod users;
 
 use actix_web::App;
 use utoipa::openapi::OpenApi;
@@ -15,7 +20,26 @@ pub fn routes(cfg: &mut ServiceConfig) {
     cfg.service(ops::healthz)
         .service(ops::readyz)
         .service(ops::metrics)
-        .service(ops::openapi_json);
+        .service(ops::openapi_json)
+        .service(changes::list_changes)
+        .service(feeds::get_rss_feed)
+        .service(feeds::get_atom_feed)
+        .service(feeds::get_json_feed)
+        .service(feeds::get_ninjs_feed)
+        .service(feeds::get_article_ninjs)
+        .service(auth::issue_token)
+        .service(auth::get_me)
+        .service(auth::refresh_token)
+        .service(auth::logout)
+        .service(auth::change_password)
+        .service(users::list_users)
+        .service(users::create_user)
+        .service(users::get_user)
+        .service(users::update_user)
+        .service(api_keys::list_api_keys)
+        .service(api_keys::create_api_key)
+        .service(api_keys::get_api_key)
+        .service(api_keys::revoke_api_key);
 }
 
 /// The complete OpenAPI document, built from the route table without starting a server.

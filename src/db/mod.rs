@@ -1,6 +1,9 @@
 //! Storage: the SQLite connection pool and the one gateway every database call goes through.
 
+pub mod api_keys;
+pub mod refresh_tokens;
 pub mod schema;
+pub mod users;
 
 use std::time::Duration;
 

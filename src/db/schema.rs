@@ -174,4 +174,55 @@ diesel::allow_tables_to_appear_in_same_query!(
     article_revisions,
     changes,
     idempotency_keys,
+    users,
+    refresh_tokens,
+    api_keys,
 );
+
+diesel::table! {
+    users (id) {
+        id -> Text,
+        email -> Text,
+        display_name -> Text,
+        role -> Text,
+        password_hash -> Text,
+        disabled -> Bool,
+        token_version -> BigInt,
+        created_at -> Text,
+        updated_at -> Text,
+        version -> BigInt,
+    }
+}
+
+diesel::table! {
+    refresh_tokens (id) {
+        id -> Text,
+        token_hash -> Text,
+        family_id -> Text,
+        user_id -> Text,
+        token_version -> BigInt,
+        expires_at -> Text,
+        used_at -> Nullable<Text>,
+        revoked_at -> Nullable<Text>,
+        created_at -> Text,
+    }
+}
+
+diesel::table! {
+    api_keys (id) {
+        id -> Text,
+        name -> Text,
+        prefix -> Text,
+        key_hash -> Text,
+        scopes -> Text,
+        rate_limit_count -> BigInt,
+        rate_limit_period_secs -> BigInt,
+        created_by -> Nullable<Text>,
+        created_at -> Text,
+        updated_at -> Text,
+        revoked_at -> Nullable<Text>,
+        version -> BigInt,
+    }
+}
+
+diesel::joinable!(refresh_tokens -> users (user_id));

@@ -5,6 +5,7 @@ use std::path::PathBuf;
 
 use actix_web::http::header::HeaderMap;
 use awc::Client;
+use newsdesk::auth::Role;
 use newsdesk::config::{DatabaseUrl, Settings};
 use newsdesk::startup::{Application, Signals};
 use serde::de::DeserializeOwned;
@@ -16,6 +17,7 @@ pub struct TestApp {
     pub address: String,
     pub client: Client,
     pub dir: TempDir,
+    pub state: newsdesk::state::AppState,
 }
 
 /// What a request came back with.
@@ -98,6 +100,7 @@ impl TestApp {
         change(&mut settings);
         let app = Application::build(settings, Signals::Ignore).expect("server builds");
         let address = app.address().to_owned();
+        let state = app.state().clone();
         actix_web::rt::spawn(app.run_until_stopped());
         let client = Client::builder()
             .timeout(std::time::Duration::from_secs(30))
@@ -107,6 +110,7 @@ impl TestApp {
             address,
             client,
             dir,
+            state,
         }
     }
 
@@ -180,5 +184,56 @@ impl TestApp {
         all.extend_from_slice(headers);
         self.raw(method, path, &all, Some(serde_json::to_vec(body).unwrap()))
             .await
+    }
+}
+
+/// The password `TestApp::token` gives the users it creates.
+pub const TEST_PASSWORD: &str = "correct horse battery staple";
+
+impl TestApp {
+    /// Creates a user directly through the library; returns the user's id.
+    pub async fn create_user(&self, email: &str, role: Role, password: &str) -> String {
+        newsdesk::auth::users::create_user(
+            &self.state.db,
+            newsdesk::auth::users::NewUser {
+                email: email.to_owned(),
+                display_name: None,
+                role,
+                password: password.to_owned(),
+            },
+        )
+        .await
+        .expect("the test user is created")
+        .id
+    }
+
+    /// A fresh user of `role` with a unique email, signed in; returns the access token (send
+    /// it as `format!("Bearer {token}")`).
+    pub async fn token(&self, role: Role) -> String {
+        let email = format!("{}-{}@example.test", role, uuid::Uuid::now_v7().simple());
+        self.create_user(&email, role, TEST_PASSWORD).await;
+        self.token_for(&email, TEST_PASSWORD).await
+    }
+
+    /// Signs in through `POST /v1/auth/token` and returns the access token.
+    pub async fn token_for(&self, email: &str, password: &str) -> String {
+        self.sign_in(email, password).await["access_token"]
+            .as_str()
+            .expect("an access token")
+            .to_owned()
+    }
+
+    /// Signs in through `POST /v1/auth/token`, asserts success and returns the whole body.
+    pub async fn sign_in(&self, email: &str, password: &str) -> Value {
+        let response = self
+            .json(
+                "POST",
+                "/v1/auth/token",
+                &serde_json::json!({"email": email, "password": password}),
+                &[],
+            )
+            .await;
+        assert_eq!(response.status, 200, "sign-in failed: {}", response.text());
+        response.value()
     }
 }

@@ -1,5 +1,10 @@
 //! End-to-end tests: each starts the real server on a free loopback port with its own database.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod auth;
+mod changes;
+mod feeds;
+mod fixtures;
 mod helpers;
 mod ops;
+mod schemas;

@@ -1,0 +1,256 @@
+//! Partner API keys: the admin-only `/v1/api-keys` endpoints. The key itself appears once, in
+//! the answer to its creation.
+
+use actix_web::http::header;
+use actix_web::{HttpRequest, HttpResponse, delete, get, post, web};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use crate::api::pagination::Page;
+use crate::api::users::{ListQuery, check_if_match, page_of, private_json, required_if_match};
+use crate::auth::keys::{self, NewApiKey, format_rate, rate_of};
+use crate::auth::users::parse_scopes;
+use crate::auth::{Admin, Scope, SignedIn};
+use crate::db;
+use crate::db::api_keys::ApiKeyRow;
+use crate::error::ApiError;
+use crate::state::AppState;
+
+/// A partner API key as listed: never with its secret.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[schema(example = json!({
+    "id": "019a1b2c-3d4e-7f00-8a9b-0c1d2e3f4a5b",
+    "name": "Example Wire feed reader",
+    "prefix": "ndk_q3X9aB1c",
+    "scopes": ["feeds:read"],
+    "rate_limit": "600/min",
+    "created_by": "019a1b2c-0000-7f00-8a9b-0c1d2e3f4a5b",
+    "created_at": "2026-11-30T12:00:00.000000Z",
+    "updated_at": "2026-11-30T12:00:00.000000Z",
+    "revoked_at": null,
+    "version": 1
+}))]
+pub struct ApiKey {
+    /// The key's id (not the key).
+    pub id: String,
+    /// What the key is for.
+    pub name: String,
+    /// The first characters of the key, to tell keys apart.
+    pub prefix: String,
+    /// What the key may do.
+    pub scopes: Vec<Scope>,
+    /// Its own rate limit, e.g. `600/min`; `0` is unlimited.
+    pub rate_limit: String,
+    /// The admin who created it (null when made with the CLI).
+    pub created_by: Option<String>,
+    /// Creation time.
+    pub created_at: String,
+    /// Last change.
+    pub updated_at: String,
+    /// When it was revoked; a revoked key is refused with 401.
+    pub revoked_at: Option<String>,
+    /// Grows with each change.
+    pub version: i64,
+}
+
+impl TryFrom<ApiKeyRow> for ApiKey {
+    type Error = ApiError;
+
+    fn try_from(row: ApiKeyRow) -> Result<Self, ApiError> {
+        Ok(ApiKey {
+            scopes: parse_scopes(&row.scopes)?,
+            rate_limit: format_rate(rate_of(&row)),
+            id: row.id,
+            name: row.name,
+            prefix: row.prefix,
+            created_by: row.created_by,
+            created_at: row.created_at,
+            updated_at: row.updated_at,
+            revoked_at: row.revoked_at,
+            version: row.version,
+        })
+    }
+}
+
+/// A key just created, with the key itself: store it now, it is never shown again.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CreatedApiKey {
+    /// The key's details.
+    #[serde(flatten)]
+    pub details: ApiKey,
+    /// The key: send it as `X-Api-Key` (or `?api_key=` on feed URLs).
+    #[schema(example = "ndk_q3X9aB1cEXAMPLEEXAMPLEEXAMPLEEXAMPLE")]
+    pub key: String,
+}
+
+/// A new key.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"name": "Example Wire feed reader", "scopes": ["feeds:read"], "rate_limit": "120/min"}))]
+pub struct CreateApiKey {
+    /// What the key is for, e.g. the partner's name.
+    pub name: String,
+    /// What it may do.
+    pub scopes: Vec<Scope>,
+    /// Its own rate limit: a rate such as `120/min` or `10/s`, or a number of requests per
+    /// minute; `0` is unlimited. Default `600/min`.
+    #[schema(value_type = Option<String>, example = "120/min")]
+    pub rate_limit: Option<serde_json::Value>,
+}
+
+/// Lists keys, oldest first, revoked ones included; never with their secrets.
+#[utoipa::path(
+    tag = "admin",
+    params(ListQuery),
+    responses(
+        (status = 200, description = "A page of keys", body = Page<ApiKey>),
+        (status = 304, description = "The client's copy is current"),
+        (status = 400, description = "A bad limit, cursor or unknown parameter"),
+        (status = 401, description = "No valid access token"),
+        (status = 403, description = "Only admins manage API keys")
+    ),
+    security(("bearer" = []))
+)]
+#[get("/v1/api-keys")]
+pub async fn list_api_keys(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    _admin: SignedIn<Admin>,
+    query: web::Query<ListQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let (limit, after) = query.position()?;
+    let rows = state
+        .db
+        .read(move |conn| {
+            let after = after.as_ref().map(|(k, i)| (k.as_str(), i.as_str()));
+            Ok(db::api_keys::list(conn, after, limit + 1)?)
+        })
+        .await?;
+    page_of(
+        rows,
+        limit,
+        |r| (r.created_at.clone(), r.id.clone()),
+        ApiKey::try_from,
+        &req,
+        &state.public_url,
+    )
+}
+
+/// Creates a key. The answer is the only place the key itself ever appears.
+#[utoipa::path(
+    tag = "admin",
+    request_body = CreateApiKey,
+    responses(
+        (status = 201, description = "Created; `key` is shown this once", body = CreatedApiKey,
+            headers(("Location" = String, description = "The new key's URL"))),
+        (status = 400, description = "The body is not valid JSON"),
+        (status = 401, description = "No valid access token"),
+        (status = 403, description = "Only admins manage API keys"),
+        (status = 415, description = "The body is not application/json"),
+        (status = 422, description = "A missing name, an unknown scope or a bad rate")
+    ),
+    security(("bearer" = []))
+)]
+#[post("/v1/api-keys")]
+pub async fn create_api_key(
+    state: web::Data<AppState>,
+    admin: SignedIn<Admin>,
+    body: web::Json<CreateApiKey>,
+) -> Result<HttpResponse, ApiError> {
+    let CreateApiKey {
+        name,
+        scopes,
+        rate_limit,
+    } = body.into_inner();
+    let rate = keys::rate_from_json(rate_limit.as_ref())?;
+    let (row, key) = keys::create_api_key(
+        &state.db,
+        NewApiKey {
+            name,
+            scopes,
+            rate,
+            created_by: Some(admin.id.clone()),
+        },
+    )
+    .await?;
+    let details = ApiKey::try_from(row)?;
+    Ok(HttpResponse::Created()
+        .insert_header((header::LOCATION, format!("/v1/api-keys/{}", details.id)))
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .json(CreatedApiKey { details, key }))
+}
+
+/// One key, without its secret.
+#[utoipa::path(
+    tag = "admin",
+    params(("id" = String, Path, description = "The key's id")),
+    responses(
+        (status = 200, description = "The key", body = ApiKey),
+        (status = 304, description = "The client's copy is current"),
+        (status = 401, description = "No valid access token"),
+        (status = 403, description = "Only admins manage API keys"),
+        (status = 404, description = "No such key")
+    ),
+    security(("bearer" = []))
+)]
+#[get("/v1/api-keys/{id}")]
+pub async fn get_api_key(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    _admin: SignedIn<Admin>,
+    id: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let id = id.into_inner();
+    let key = id.clone();
+    let row = state
+        .db
+        .read(move |conn| Ok(db::api_keys::find(conn, &key)?))
+        .await?
+        .ok_or_else(|| ApiError::not_found("API key", &id))?;
+    let updated_at = row.updated_at.clone();
+    private_json(&req, &ApiKey::try_from(row)?, &updated_at)
+}
+
+/// Revokes a key: from now on it is refused with 401. The record stays listed with its
+/// `revoked_at`. Requires `If-Match`.
+#[utoipa::path(
+    tag = "admin",
+    params(
+        ("id" = String, Path, description = "The key's id"),
+        ("If-Match" = String, Header, description = "The ETag of your copy")
+    ),
+    responses(
+        (status = 204, description = "Revoked"),
+        (status = 401, description = "No valid access token"),
+        (status = 403, description = "Only admins manage API keys"),
+        (status = 404, description = "No such key"),
+        (status = 412, description = "The key changed since your copy"),
+        (status = 428, description = "If-Match is missing")
+    ),
+    security(("bearer" = []))
+)]
+#[delete("/v1/api-keys/{id}")]
+pub async fn revoke_api_key(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    _admin: SignedIn<Admin>,
+    id: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let if_match = required_if_match(&req)?;
+    let id = id.into_inner();
+    state
+        .db
+        .write(move |conn| {
+            let row = db::api_keys::find(conn, &id)?
+                .ok_or_else(|| ApiError::not_found("API key", &id))?;
+            let current =
+                serde_json::to_vec(&ApiKey::try_from(row.clone())?).map_err(ApiError::internal)?;
+            check_if_match(&if_match, &current)?;
+            if row.revoked_at.is_none() {
+                db::api_keys::revoke(conn, &id, &crate::time::now(), row.version + 1)?;
+            }
+            Ok(())
+        })
+        .await?;
+    Ok(HttpResponse::NoContent().finish())
+}

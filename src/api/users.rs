@@ -1,0 +1,449 @@
+//! Users: the public shape of an account, and the admin-only `/v1/users` endpoints.
+
+use actix_web::http::header;
+use actix_web::{HttpRequest, HttpResponse, get, patch, post, web};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+use crate::api::pagination::{self, Cursor, Page, next_link};
+use crate::auth::users::{self as accounts, NewUser};
+use crate::auth::{Admin, Role, SignedIn, password};
+use crate::db;
+use crate::db::users::{UserChanges, UserRow};
+use crate::error::{ApiError, FieldError};
+use crate::http::cache::{CachePolicy, conditional, etag_for};
+use crate::state::AppState;
+
+/// A user account as the API shows it (never with its password hash).
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[schema(example = json!({
+    "id": "019a1b2c-3d4e-7f00-8a9b-0c1d2e3f4a5b",
+    "email": "editor@example-news.com",
+    "display_name": "Ed Itor",
+    "role": "editor",
+    "disabled": false,
+    "created_at": "2026-11-30T12:00:00.000000Z",
+    "updated_at": "2026-11-30T12:00:00.000000Z",
+    "version": 1
+}))]
+pub struct User {
+    /// The user's id.
+    pub id: String,
+    /// The sign-in email, lower-cased.
+    pub email: String,
+    /// The name shown in admin tools.
+    pub display_name: String,
+    /// What the user may do.
+    pub role: Role,
+    /// A disabled user can neither sign in nor use earlier tokens.
+    pub disabled: bool,
+    /// When the account was created.
+    pub created_at: String,
+    /// When the account last changed.
+    pub updated_at: String,
+    /// Grows with each change.
+    pub version: i64,
+}
+
+impl TryFrom<UserRow> for User {
+    type Error = ApiError;
+
+    fn try_from(row: UserRow) -> Result<Self, ApiError> {
+        Ok(User {
+            role: row.role.parse().map_err(ApiError::internal)?,
+            id: row.id,
+            email: row.email,
+            display_name: row.display_name,
+            disabled: row.disabled,
+            created_at: row.created_at,
+            updated_at: row.updated_at,
+            version: row.version,
+        })
+    }
+}
+
+/// Query of the admin lists (`/v1/users`, `/v1/api-keys`).
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct ListQuery {
+    /// Items per page, 1 to 100 (default 20).
+    pub limit: Option<i64>,
+    /// `next_cursor` of the previous page.
+    pub cursor: Option<String>,
+}
+
+impl ListQuery {
+    /// The checked limit and the position to continue after, if any.
+    pub fn position(&self) -> Result<(i64, Option<(String, String)>), ApiError> {
+        let limit = pagination::limit(self.limit)?;
+        let after = match &self.cursor {
+            None => None,
+            Some(text) => {
+                let cursor = Cursor::decode(text, LIST_SORT)?;
+                let key = cursor
+                    .key
+                    .as_str()
+                    .ok_or_else(|| ApiError::bad_field("cursor", "is not a cursor from this list"))?
+                    .to_owned();
+                Some((key, cursor.id))
+            }
+        };
+        Ok((limit, after))
+    }
+}
+
+/// The one sort of the admin lists: oldest first.
+pub const LIST_SORT: &str = "created_at";
+
+/// Turns `limit + 1` loaded rows into a page and its `Link` header.
+pub fn page_of<R, T: ToSchema + Serialize>(
+    mut rows: Vec<R>,
+    limit: i64,
+    key_of: impl Fn(&R) -> (String, String),
+    convert: impl Fn(R) -> Result<T, ApiError>,
+    req: &HttpRequest,
+    public_url: &str,
+) -> Result<HttpResponse, ApiError> {
+    let more = rows.len() as i64 > limit;
+    rows.truncate(usize::try_from(limit).unwrap_or(0));
+    let next_cursor = match (more, rows.last()) {
+        (true, Some(last)) => {
+            let (key, id) = key_of(last);
+            Some(
+                Cursor {
+                    sort: LIST_SORT.to_owned(),
+                    key: serde_json::Value::String(key),
+                    id,
+                }
+                .encode(),
+            )
+        }
+        _ => None,
+    };
+    let data = rows
+        .into_iter()
+        .map(convert)
+        .collect::<Result<Vec<T>, ApiError>>()?;
+    let page = Page {
+        data,
+        next_cursor: next_cursor.clone(),
+        total: None,
+    };
+    let body = serde_json::to_vec(&page).map_err(ApiError::internal)?;
+    let mut response = conditional(req, "application/json", body, None, CachePolicy::Private);
+    if let Some(cursor) = next_cursor
+        && let Ok(value) = header::HeaderValue::from_str(&next_link(
+            public_url,
+            req.path(),
+            req.query_string(),
+            &cursor,
+        ))
+    {
+        response.headers_mut().insert(header::LINK, value);
+    }
+    Ok(response)
+}
+
+/// The `If-Match` a PATCH or DELETE must carry: none is a 428.
+pub fn required_if_match(req: &HttpRequest) -> Result<String, ApiError> {
+    req.headers()
+        .get(header::IF_MATCH)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned)
+        .ok_or_else(|| ApiError::PreconditionRequired {
+            detail: "send If-Match with the ETag from your last GET of this resource".to_owned(),
+        })
+}
+
+/// Compares an `If-Match` value with the current representation's strong ETag: a stale one is
+/// a 412.
+pub fn check_if_match(if_match: &str, current: &[u8]) -> Result<(), ApiError> {
+    let etag = etag_for(current);
+    let matches = if_match
+        .split(',')
+        .map(str::trim)
+        .any(|tag| tag == "*" || tag == etag);
+    if matches {
+        Ok(())
+    } else {
+        Err(ApiError::PreconditionFailed {
+            detail: "the resource has changed since your copy; GET it again".to_owned(),
+        })
+    }
+}
+
+/// Answers a single resource with its ETag, privately.
+pub fn private_json<T: Serialize>(
+    req: &HttpRequest,
+    value: &T,
+    updated_at: &str,
+) -> Result<HttpResponse, ApiError> {
+    let body = serde_json::to_vec(value).map_err(ApiError::internal)?;
+    Ok(conditional(
+        req,
+        "application/json",
+        body,
+        crate::time::parse(updated_at),
+        CachePolicy::Private,
+    ))
+}
+
+fn user_json(row: UserRow) -> Result<(User, Vec<u8>), ApiError> {
+    let user = User::try_from(row)?;
+    let body = serde_json::to_vec(&user).map_err(ApiError::internal)?;
+    Ok((user, body))
+}
+
+/// A new user, created by an admin.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({
+    "email": "reporter@example-news.com",
+    "display_name": "A. Reporter",
+    "role": "contributor",
+    "password": "a long passphrase of words"
+}))]
+pub struct CreateUser {
+    /// The sign-in email; unique whatever its case.
+    pub email: String,
+    /// The name shown in admin tools (default: the part of the email before `@`).
+    pub display_name: Option<String>,
+    /// What the user may do.
+    pub role: Role,
+    /// At least 10 characters.
+    pub password: String,
+}
+
+/// Changes to a user; absent fields stay as they are. A new role, a new password or disabling
+/// revokes every token the user holds.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"role": "editor"}))]
+pub struct UpdateUser {
+    /// A new display name.
+    pub display_name: Option<String>,
+    /// A new role.
+    pub role: Option<Role>,
+    /// `true` disables the account (sign-in and every token refused); `false` enables it.
+    pub disabled: Option<bool>,
+    /// A new password (at least 10 characters).
+    pub password: Option<String>,
+}
+
+/// Lists users, oldest first.
+#[utoipa::path(
+    tag = "admin",
+    params(ListQuery),
+    responses(
+        (status = 200, description = "A page of users", body = Page<User>),
+        (status = 304, description = "The client's copy is current"),
+        (status = 400, description = "A bad limit, cursor or unknown parameter"),
+        (status = 401, description = "No valid access token"),
+        (status = 403, description = "Only admins manage users")
+    ),
+    security(("bearer" = []))
+)]
+#[get("/v1/users")]
+pub async fn list_users(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    _admin: SignedIn<Admin>,
+    query: web::Query<ListQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let (limit, after) = query.position()?;
+    let rows = state
+        .db
+        .read(move |conn| {
+            let after = after.as_ref().map(|(k, i)| (k.as_str(), i.as_str()));
+            Ok(db::users::list(conn, after, limit + 1)?)
+        })
+        .await?;
+    page_of(
+        rows,
+        limit,
+        |r| (r.created_at.clone(), r.id.clone()),
+        User::try_from,
+        &req,
+        &state.public_url,
+    )
+}
+
+/// Creates a user.
+#[utoipa::path(
+    tag = "admin",
+    request_body = CreateUser,
+    responses(
+        (status = 201, description = "Created", body = User,
+            headers(("Location" = String, description = "The new user's URL"))),
+        (status = 400, description = "The body is not valid JSON"),
+        (status = 401, description = "No valid access token"),
+        (status = 403, description = "Only admins manage users"),
+        (status = 409, description = "A user with this email exists"),
+        (status = 415, description = "The body is not application/json"),
+        (status = 422, description = "An invalid email, role or password")
+    ),
+    security(("bearer" = []))
+)]
+#[post("/v1/users")]
+pub async fn create_user(
+    state: web::Data<AppState>,
+    _admin: SignedIn<Admin>,
+    body: web::Json<CreateUser>,
+) -> Result<HttpResponse, ApiError> {
+    let CreateUser {
+        email,
+        display_name,
+        role,
+        password,
+    } = body.into_inner();
+    let row = accounts::create_user(
+        &state.db,
+        NewUser {
+            email,
+            display_name,
+            role,
+            password,
+        },
+    )
+    .await?;
+    let (user, body) = user_json(row)?;
+    Ok(HttpResponse::Created()
+        .insert_header((header::LOCATION, format!("/v1/users/{}", user.id)))
+        .insert_header((header::ETAG, etag_for(&body)))
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .content_type("application/json")
+        .body(body))
+}
+
+/// One user.
+#[utoipa::path(
+    tag = "admin",
+    params(("id" = String, Path, description = "The user's id")),
+    responses(
+        (status = 200, description = "The user", body = User),
+        (status = 304, description = "The client's copy is current"),
+        (status = 401, description = "No valid access token"),
+        (status = 403, description = "Only admins manage users"),
+        (status = 404, description = "No such user")
+    ),
+    security(("bearer" = []))
+)]
+#[get("/v1/users/{id}")]
+pub async fn get_user(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    _admin: SignedIn<Admin>,
+    id: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let id = id.into_inner();
+    let key = id.clone();
+    let row = state
+        .db
+        .read(move |conn| Ok(db::users::find(conn, &key)?))
+        .await?
+        .ok_or_else(|| ApiError::not_found("user", &id))?;
+    let updated_at = row.updated_at.clone();
+    private_json(&req, &User::try_from(row)?, &updated_at)
+}
+
+/// Changes a user's role, display name or password, or disables it. Requires `If-Match`.
+/// Admins cannot change their own role or disable themselves.
+#[utoipa::path(
+    tag = "admin",
+    params(
+        ("id" = String, Path, description = "The user's id"),
+        ("If-Match" = String, Header, description = "The ETag of your copy")
+    ),
+    request_body = UpdateUser,
+    responses(
+        (status = 200, description = "The changed user", body = User),
+        (status = 400, description = "The body is not valid JSON"),
+        (status = 401, description = "No valid access token"),
+        (status = 403, description = "Only admins manage users"),
+        (status = 404, description = "No such user"),
+        (status = 409, description = "An admin cannot demote or disable themselves"),
+        (status = 412, description = "The user changed since your copy"),
+        (status = 415, description = "The body is not application/json"),
+        (status = 422, description = "An invalid value"),
+        (status = 428, description = "If-Match is missing")
+    ),
+    security(("bearer" = []))
+)]
+#[patch("/v1/users/{id}")]
+pub async fn update_user(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    admin: SignedIn<Admin>,
+    id: web::Path<String>,
+    body: web::Json<UpdateUser>,
+) -> Result<HttpResponse, ApiError> {
+    let if_match = required_if_match(&req)?;
+    let id = id.into_inner();
+    let changes = body.into_inner();
+    if id == admin.id
+        && (changes.role.is_some_and(|r| r != admin.role) || changes.disabled == Some(true))
+    {
+        return Err(ApiError::Conflict {
+            detail: "admins cannot change their own role or disable themselves; ask another admin"
+                .to_owned(),
+        });
+    }
+    let mut errors = Vec::new();
+    if let Some(name) = &changes.display_name
+        && (name.trim().is_empty() || name.chars().count() > 200)
+    {
+        errors.push(FieldError::new(
+            "display_name",
+            "must be 1 to 200 characters long",
+        ));
+    }
+    if let Some(password) = &changes.password
+        && let Err(message) = password::check_strength(password)
+    {
+        errors.push(FieldError::new("password", message));
+    }
+    if !errors.is_empty() {
+        return Err(ApiError::invalid(errors));
+    }
+    let password_hash = match changes.password {
+        Some(p) => Some(password::hash_off_thread(p).await?),
+        None => None,
+    };
+    let key = id.clone();
+    let row = state
+        .db
+        .write(move |conn| {
+            let current =
+                db::users::find(conn, &key)?.ok_or_else(|| ApiError::not_found("user", &key))?;
+            let (_, body) = user_json(current.clone())?;
+            check_if_match(&if_match, &body)?;
+            let now = crate::time::now();
+            let role_changes = changes.role.is_some_and(|r| r.as_str() != current.role);
+            let disables = changes.disabled == Some(true) && !current.disabled;
+            if role_changes || disables || password_hash.is_some() {
+                accounts::revoke_all_tokens(conn, &current, &now)?;
+            }
+            db::users::update(
+                conn,
+                &key,
+                &UserChanges {
+                    display_name: changes.display_name.map(|n| n.trim().to_owned()),
+                    role: changes.role.map(|r| r.as_str().to_owned()),
+                    password_hash,
+                    disabled: changes.disabled,
+                    token_version: None,
+                    updated_at: Some(now),
+                    version: Some(current.version + 1),
+                },
+            )?;
+            db::users::find(conn, &key)?.ok_or_else(|| ApiError::not_found("user", &key))
+        })
+        .await?;
+    let (_, body) = user_json(row)?;
+    Ok(HttpResponse::Ok()
+        .insert_header((header::ETAG, etag_for(&body)))
+        .insert_header((header::CACHE_CONTROL, "private, no-store"))
+        .content_type("application/json")
+        .body(body))
+}

@@ -1,0 +1,397 @@
+//! Loading what a feed shows: the newest visible articles with their tags, lead photo and the
+//! people quoted, in four queries.
+
+use std::collections::HashMap;
+
+use diesel::prelude::*;
+use diesel::sqlite::SqliteConnection;
+use serde::Deserialize;
+use utoipa::IntoParams;
+
+use crate::auth::{Caller, Scope};
+use crate::db::schema::{article_tags, articles, media, quotes, speakers};
+use crate::error::ApiError;
+
+/// Items in a feed when `limit` is not given.
+pub const DEFAULT_FEED_LIMIT: i64 = 20;
+/// The most items a feed carries.
+pub const MAX_FEED_LIMIT: i64 = 100;
+
+/// Query parameters every feed accepts.
+#[derive(Debug, Default, Clone, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct FeedFilter {
+    /// Only articles in this section.
+    pub section: Option<String>,
+    /// Only articles with every one of these tags (repeat the parameter).
+    #[serde(default)]
+    #[param(style = Form, explode = true)]
+    pub tag: Vec<String>,
+    /// Only articles quoting this speaker (id or slug).
+    pub speaker: Option<String>,
+    /// Only articles published at or after this time (RFC 3339).
+    pub published_after: Option<String>,
+    /// Only articles published before this time (RFC 3339).
+    pub published_before: Option<String>,
+    /// How many items, 1 to 100 (default 20).
+    pub limit: Option<i64>,
+    /// A partner API key, for feed readers that cannot send headers.
+    pub api_key: Option<String>,
+    /// ninjs only: `3.1` (default) or `2.2`.
+    pub version: Option<String>,
+}
+
+impl FeedFilter {
+    /// Parses a query string, naming any unknown or malformed parameter in a 400.
+    pub fn parse(query: &str) -> Result<FeedFilter, ApiError> {
+        serde_html_form::from_str::<FeedFilter>(query).map_err(|e| {
+            let message = e.to_string();
+            match message.split('`').nth(1) {
+                Some(param) if message.contains("unknown field") => {
+                    ApiError::bad_field(param, "is not a known query parameter")
+                }
+                _ => ApiError::bad_request(format!("invalid query string: {message}")),
+            }
+        })
+    }
+
+    fn time(field: &str, value: &Option<String>) -> Result<Option<String>, ApiError> {
+        value
+            .as_deref()
+            .map(|v| {
+                crate::time::normalize(v)
+                    .ok_or_else(|| ApiError::bad_field(field, "must be an RFC 3339 time"))
+            })
+            .transpose()
+    }
+}
+
+/// A photo as feeds show it.
+#[derive(Debug, Clone)]
+pub struct FeedMedia {
+    /// Media id.
+    pub id: String,
+    /// Absolute URL of the file.
+    pub url: String,
+    /// Media type.
+    pub content_type: String,
+    /// Width in pixels.
+    pub width: i32,
+    /// Height in pixels.
+    pub height: i32,
+    /// Size in bytes.
+    pub bytes: i64,
+    /// Caption.
+    pub caption: Option<String>,
+    /// Credit line.
+    pub credit: Option<String>,
+    /// Alternative text.
+    pub alt_text: Option<String>,
+    /// Copyright notice.
+    pub copyright: Option<String>,
+}
+
+/// Someone quoted in an article.
+#[derive(Debug, Clone)]
+pub struct FeedPerson {
+    /// Speaker id.
+    pub id: String,
+    /// Name.
+    pub name: String,
+    /// Job title.
+    pub title: Option<String>,
+    /// Organisation.
+    pub organization: Option<String>,
+}
+
+/// One article as feeds show it.
+#[derive(Debug, Clone)]
+pub struct FeedArticle {
+    /// Article id.
+    pub id: String,
+    /// Slug.
+    pub slug: String,
+    /// Headline.
+    pub headline: String,
+    /// Standfirst.
+    pub standfirst: Option<String>,
+    /// Sanitised HTML body.
+    pub body_html: String,
+    /// Section.
+    pub section: Option<String>,
+    /// Tags.
+    pub tags: Vec<String>,
+    /// Byline.
+    pub byline: Option<String>,
+    /// Source outlet or agency.
+    pub source: Option<String>,
+    /// Dateline.
+    pub dateline: Option<String>,
+    /// Language tag.
+    pub language: String,
+    /// Publication time.
+    pub published_at: String,
+    /// Creation time.
+    pub created_at: String,
+    /// Last change.
+    pub updated_at: String,
+    /// Embargo end, if any.
+    pub embargo_until: Option<String>,
+    /// Canonical URL on the publisher's site.
+    pub canonical_url: Option<String>,
+    /// Copyright notice.
+    pub copyright: Option<String>,
+    /// Version number.
+    pub version: i64,
+    /// The lead photo, when there is one this caller may see.
+    pub hero: Option<FeedMedia>,
+    /// People quoted.
+    pub people: Vec<FeedPerson>,
+}
+
+type ArticleRow = (
+    String,
+    String,
+    String,
+    Option<String>,
+    String,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+    String,
+    Option<String>,
+    String,
+    String,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+    i64,
+    Option<String>,
+);
+
+/// Loads the newest articles visible to `caller` that match `filter`, newest first.
+pub fn load_feed(
+    conn: &mut SqliteConnection,
+    filter: &FeedFilter,
+    caller: &Caller,
+    public_url: &str,
+    only_id: Option<&str>,
+) -> Result<Vec<FeedArticle>, ApiError> {
+    let limit = match filter.limit {
+        None => DEFAULT_FEED_LIMIT,
+        Some(n) if (1..=MAX_FEED_LIMIT).contains(&n) => n,
+        Some(_) => {
+            return Err(ApiError::bad_field(
+                "limit",
+                format!("must be between 1 and {MAX_FEED_LIMIT}"),
+            ));
+        }
+    };
+    let after = FeedFilter::time("published_after", &filter.published_after)?;
+    let before = FeedFilter::time("published_before", &filter.published_before)?;
+    let now = crate::time::now();
+    let sees_embargoed = caller.has_scope(Scope::EmbargoedRead);
+
+    let mut query = articles::table
+        .filter(articles::status.eq_any(["published", "scheduled"]))
+        .filter(articles::published_at.le(now.clone()))
+        .into_boxed();
+    if !sees_embargoed {
+        query = query.filter(
+            articles::embargo_until
+                .is_null()
+                .or(articles::embargo_until.le(now.clone())),
+        );
+    }
+    if let Some(id) = only_id {
+        query = query.filter(
+            articles::id
+                .eq(id.to_owned())
+                .or(articles::slug.eq(id.to_owned())),
+        );
+    }
+    if let Some(section) = &filter.section {
+        query = query.filter(articles::section.eq(section.clone()));
+    }
+    for tag in &filter.tag {
+        query = query.filter(
+            articles::id.eq_any(
+                article_tags::table
+                    .filter(article_tags::tag.eq(tag.clone()))
+                    .select(article_tags::article_id),
+            ),
+        );
+    }
+    if let Some(speaker) = &filter.speaker {
+        let speaker_ids = speakers::table
+            .filter(
+                speakers::id
+                    .eq(speaker.clone())
+                    .or(speakers::slug.eq(speaker.clone())),
+            )
+            .select(speakers::id);
+        query = query.filter(
+            articles::id.nullable().eq_any(
+                quotes::table
+                    .filter(quotes::speaker_id.eq_any(speaker_ids))
+                    .select(quotes::article_id),
+            ),
+        );
+    }
+    if let Some(after) = after {
+        query = query.filter(articles::published_at.ge(after));
+    }
+    if let Some(before) = before {
+        query = query.filter(articles::published_at.lt(before));
+    }
+    let rows: Vec<ArticleRow> = query
+        .order((articles::published_at.desc(), articles::id.desc()))
+        .limit(limit)
+        .select((
+            articles::id,
+            articles::slug,
+            articles::headline,
+            articles::standfirst,
+            articles::body_html,
+            articles::section,
+            articles::byline,
+            articles::source,
+            articles::dateline,
+            articles::language,
+            articles::published_at,
+            articles::created_at,
+            articles::updated_at,
+            articles::embargo_until,
+            articles::canonical_url,
+            articles::copyright,
+            articles::version,
+            articles::hero_media_id,
+        ))
+        .load(conn)?;
+    if rows.is_empty() {
+        return Ok(Vec::new());
+    }
+    let ids: Vec<String> = rows.iter().map(|r| r.0.clone()).collect();
+
+    let mut tags: HashMap<String, Vec<String>> = HashMap::new();
+    for (article_id, tag) in article_tags::table
+        .filter(article_tags::article_id.eq_any(&ids))
+        .order((article_tags::article_id, article_tags::tag))
+        .select((article_tags::article_id, article_tags::tag))
+        .load::<(String, String)>(conn)?
+    {
+        tags.entry(article_id).or_default().push(tag);
+    }
+
+    let hero_ids: Vec<String> = rows.iter().filter_map(|r| r.17.clone()).collect();
+    let partner = matches!(caller, Caller::Partner(_));
+    let mut media_query = media::table
+        .filter(media::id.eq_any(&hero_ids))
+        .into_boxed();
+    if partner {
+        // Partners only get pictures they may republish, and only while the licence runs.
+        media_query = media_query
+            .filter(media::syndication_allowed.eq(true))
+            .filter(
+                media::usage_expires
+                    .is_null()
+                    .or(media::usage_expires.gt(now.clone())),
+            );
+    }
+    let heroes: HashMap<String, FeedMedia> = media_query
+        .select((
+            media::id,
+            media::content_type,
+            media::width,
+            media::height,
+            media::bytes,
+            media::caption,
+            media::credit,
+            media::alt_text,
+            media::copyright,
+        ))
+        .load::<(
+            String,
+            String,
+            i32,
+            i32,
+            i64,
+            Option<String>,
+            Option<String>,
+            Option<String>,
+            Option<String>,
+        )>(conn)?
+        .into_iter()
+        .map(|m| {
+            let url = format!("{public_url}/v1/media/{}/file", m.0);
+            (
+                m.0.clone(),
+                FeedMedia {
+                    id: m.0,
+                    url,
+                    content_type: m.1,
+                    width: m.2,
+                    height: m.3,
+                    bytes: m.4,
+                    caption: m.5,
+                    credit: m.6,
+                    alt_text: m.7,
+                    copyright: m.8,
+                },
+            )
+        })
+        .collect();
+
+    let mut people: HashMap<String, Vec<FeedPerson>> = HashMap::new();
+    for (article_id, id, name, title, organization) in quotes::table
+        .inner_join(speakers::table)
+        .filter(quotes::article_id.eq_any(&ids))
+        .order((quotes::article_id, quotes::created_at, quotes::id))
+        .select((
+            quotes::article_id.assume_not_null(),
+            speakers::id,
+            speakers::name,
+            speakers::title,
+            speakers::organization,
+        ))
+        .load::<(String, String, String, Option<String>, Option<String>)>(conn)?
+    {
+        let list = people.entry(article_id).or_default();
+        if !list.iter().any(|p| p.id == id) {
+            list.push(FeedPerson {
+                id,
+                name,
+                title,
+                organization,
+            });
+        }
+    }
+
+    Ok(rows
+        .into_iter()
+        .map(|r| FeedArticle {
+            tags: tags.remove(&r.0).unwrap_or_default(),
+            people: people.remove(&r.0).unwrap_or_default(),
+            hero: r.17.as_ref().and_then(|id| heroes.get(id).cloned()),
+            id: r.0,
+            slug: r.1,
+            headline: r.2,
+            standfirst: r.3,
+            body_html: r.4,
+            section: r.5,
+            byline: r.6,
+            source: r.7,
+            dateline: r.8,
+            language: r.9,
+            published_at: r.10.unwrap_or_default(),
+            created_at: r.11,
+            updated_at: r.12,
+            embargo_until: r.13,
+            canonical_url: r.14,
+            copyright: r.15,
+            version: r.16,
+        })
+        .collect())
+}

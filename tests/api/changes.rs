@@ -1,0 +1,137 @@
+//! The change feed at /v1/changes.
+
+use diesel::prelude::*;
+use newsdesk::auth::Role;
+use newsdesk::db::schema::changes;
+use serde_json::json;
+
+use crate::fixtures::ArticleFixture;
+use crate::helpers::TestApp;
+
+impl TestApp {
+    /// Creates a partner API key with these scopes through the admin API.
+    pub async fn partner_key(&self, scopes: &[&str]) -> String {
+        let admin = self.token(Role::Admin).await;
+        let response = self
+            .json(
+                "POST",
+                "/v1/api-keys",
+                &json!({"name": "partner", "scopes": scopes}),
+                &[("authorization", &format!("Bearer {admin}"))],
+            )
+            .await;
+        assert_eq!(response.status, 201, "{}", response.text());
+        response.value()["key"].as_str().unwrap().to_owned()
+    }
+
+    fn record_change(&self, resource: &str, id: &str, operation: &str, version: i64) {
+        diesel::insert_into(changes::table)
+            .values((
+                changes::resource.eq(resource),
+                changes::resource_id.eq(id),
+                changes::operation.eq(operation),
+                changes::version.eq(version),
+                changes::at.eq("2026-03-01T00:00:00.000000Z"),
+            ))
+            .execute(&mut self.conn())
+            .unwrap();
+    }
+}
+
+fn ids(page: &serde_json::Value) -> Vec<(String, String)> {
+    page["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            (
+                c["id"].as_str().unwrap().to_owned(),
+                c["operation"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect()
+}
+
+#[actix_web::test]
+async fn editors_page_through_every_change_in_order() {
+    let app = TestApp::spawn().await;
+    for n in 1..=5 {
+        app.record_change("article", &format!("a{n}"), "create", 1);
+    }
+    let token = app.token(Role::Editor).await;
+    let auth = format!("Bearer {token}");
+    let first = app
+        .get_with("/v1/changes?limit=3", &[("authorization", &auth)])
+        .await;
+    assert_eq!(first.status, 200);
+    assert_eq!(first.header("cache-control"), Some("private, no-store"));
+    let first = first.value();
+    assert_eq!(ids(&first).len(), 3);
+    let cursor = first["next_cursor"].as_str().unwrap();
+    let rest = app
+        .get_with(
+            &format!("/v1/changes?since={cursor}"),
+            &[("authorization", &auth)],
+        )
+        .await
+        .value();
+    let rest_ids: Vec<String> = ids(&rest).into_iter().map(|(id, _)| id).collect();
+    assert_eq!(rest_ids, vec!["a4", "a5"]);
+    // Polling again from the end gives nothing new, and a cursor to keep polling with.
+    let end = rest["next_cursor"].as_str().unwrap();
+    let empty = app
+        .get_with(
+            &format!("/v1/changes?since={end}"),
+            &[("authorization", &auth)],
+        )
+        .await
+        .value();
+    assert!(ids(&empty).is_empty());
+    assert_eq!(empty["next_cursor"], end);
+}
+
+#[actix_web::test]
+async fn partners_see_public_changes_and_tombstones_but_never_drafts() {
+    let app = TestApp::spawn().await;
+    app.insert_article(ArticleFixture::published(
+        "live",
+        "2026-01-01T00:00:00.000000Z",
+    ));
+    app.insert_article(ArticleFixture::draft("secret-draft"));
+    app.record_change("article", "id-live", "create", 1);
+    app.record_change("article", "id-secret-draft", "create", 1);
+    app.record_change("article", "id-live", "publish", 2);
+    app.record_change("article", "id-gone", "publish", 2);
+    app.record_change("article", "id-gone", "delete", 3);
+    app.record_change("article", "id-never-published", "delete", 2);
+    let key = app.partner_key(&["content:read"]).await;
+    let page = app
+        .get_with("/v1/changes", &[("x-api-key", &key)])
+        .await
+        .value();
+    let seen = ids(&page);
+    assert!(seen.contains(&("id-live".into(), "publish".into())));
+    assert!(seen.contains(&("id-gone".into(), "delete".into())));
+    assert!(!seen.iter().any(|(id, _)| id == "id-secret-draft"));
+    assert!(!seen.iter().any(|(id, _)| id == "id-never-published"));
+}
+
+#[actix_web::test]
+async fn the_change_feed_needs_credentials_and_the_right_scope() {
+    let app = TestApp::spawn().await;
+    let anonymous = app.get("/v1/changes").await;
+    anonymous.problem(401);
+    assert!(anonymous.header("www-authenticate").is_some());
+    let feeds_only = app.partner_key(&["feeds:read"]).await;
+    app.get_with("/v1/changes", &[("x-api-key", &feeds_only)])
+        .await
+        .problem(403);
+    let token = app.token(Role::Contributor).await;
+    let auth = format!("Bearer {token}");
+    app.get_with("/v1/changes?since=garbage", &[("authorization", &auth)])
+        .await
+        .problem(400);
+    app.get_with("/v1/changes?from=1", &[("authorization", &auth)])
+        .await
+        .problem(400);
+}
