@@ -157,8 +157,10 @@ def write_images(media_dir: str | None) -> list[dict]:
         data = png(width, height, colour)
         digest = hashlib.sha256(data).hexdigest()
         if media_dir:
-            os.makedirs(media_dir, exist_ok=True)
-            path = os.path.join(media_dir, digest)
+            # The media store's layout: originals/<first two hex digits>/<sha256>.
+            folder = os.path.join(media_dir, "originals", digest[:2])
+            os.makedirs(folder, exist_ok=True)
+            path = os.path.join(folder, digest)
             if not os.path.exists(path):
                 with open(path, "wb") as handle:
                     handle.write(data)
@@ -176,6 +178,12 @@ def generate(db_path: str, articles: int, seed: int, media_dir: str | None) -> d
         raise SystemExit(f"{db_path}: tables {sorted(missing)} are missing; run `newsdesk migrate` first")
     if connection.execute("SELECT count(*) FROM articles").fetchone()[0]:
         raise SystemExit(f"{db_path}: already has articles; generate into a fresh database")
+
+    # Columns and tables added by later migrations are filled when the schema has them.
+    article_columns = {row[1] for row in connection.execute("PRAGMA table_info(articles)")}
+    has_tags_column = "tags" in article_columns
+    has_first_published = "first_published_at" in article_columns
+    has_fts = "articles_fts" in have
 
     # Speed only matters while loading; the server reopens the file with its own pragmas.
     connection.execute("PRAGMA journal_mode = WAL")
@@ -242,17 +250,20 @@ def generate(db_path: str, articles: int, seed: int, media_dir: str | None) -> d
     speakers = [(row[0], row[3]) for row in speaker_rows]
 
     # Articles, their quotes, tags and media links, in batches to bound memory at 1,000,000.
+    extra_columns = (["tags"] if has_tags_column else []) + (["first_published_at"] if has_first_published else [])
     article_sql = (
         "INSERT INTO articles (id, slug, headline, standfirst, body, body_html, section, byline,"
         " source, dateline, language, status, published_at, embargo_until, hero_media_id,"
-        " canonical_url, copyright, corrections, author_id, created_at, updated_at, version)"
-        " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"
+        " canonical_url, copyright, corrections, author_id, created_at, updated_at, version"
+        + "".join(f", {c}" for c in extra_columns) + ") VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?"
+        + ",?" * len(extra_columns) + ")"
     )
     quote_sql = (
         "INSERT INTO quotes (id, text, speaker_id, article_id, context, speaker_title, said_on,"
         " created_by, created_at, updated_at, version) VALUES (?,?,?,?,?,?,?,?,?,?,?)"
     )
     batch_size = 5000
+    fts_rows: list[tuple] = []
     totals = {"articles": 0, "quotes": 0, "article_tags": 0, "article_media": 0, "article_quotes": 0}
     for batch_start in range(0, articles, batch_size):
         article_rows, quote_rows, tag_rows, media_link_rows, quote_link_rows = [], [], [], [], []
@@ -322,14 +333,27 @@ def generate(db_path: str, articles: int, seed: int, media_dir: str | None) -> d
             if rng.random() < 0.05:
                 corrections.append({"at": stamp(published + timedelta(hours=3)),
                                     "note": "An earlier version misspelled a name."})
-            article_rows.append((
-                article_id, slug, headline, sentence(rng, 14, 28), json.dumps(blocks, separators=(",", ":")),
+            article_tags = sorted(set(rng.choices(tags, weights=tag_weights, k=rng.randint(2, 4))))
+            standfirst = sentence(rng, 14, 28)
+            row = (
+                article_id, slug, headline, standfirst, json.dumps(blocks, separators=(",", ":")),
                 "".join(html_parts), section, f"By {rng.choice(FIRST)} {rng.choice(LAST)}",
                 "example-news.com", rng.choice(PLACES), "en", "published", stamp(published), None,
                 hero, f"https://example-news.com/{section}/{slug}", "© Example News",
                 json.dumps(corrections, separators=(",", ":")), None, stamp(created), stamp(published), 1,
-            ))
-            for tag in sorted(set(rng.choices(tags, weights=tag_weights, k=rng.randint(2, 4)))):
+            )
+            if has_tags_column:
+                row += (json.dumps(article_tags, separators=(",", ":")),)
+            if has_first_published:
+                row += (stamp(published),)
+            article_rows.append(row)
+            if has_fts:
+                text = "\n".join(
+                    b["text"] if "text" in b else "\n".join(b.get("items", [])) for b in blocks
+                    if b["type"] in ("paragraph", "heading", "list")
+                )
+                fts_rows.append((article_id, headline, standfirst, text))
+            for tag in article_tags:
                 tag_rows.append((article_id, tag))
             for media_id in sorted({hero, body_media}):
                 media_link_rows.append((article_id, media_id))
@@ -343,6 +367,10 @@ def generate(db_path: str, articles: int, seed: int, media_dir: str | None) -> d
         connection.executemany("INSERT INTO article_tags (article_id, tag) VALUES (?,?)", tag_rows)
         connection.executemany("INSERT INTO article_media (article_id, media_id) VALUES (?,?)", media_link_rows)
         connection.executemany("INSERT INTO article_quotes (article_id, quote_id) VALUES (?,?)", quote_link_rows)
+        if fts_rows:
+            connection.executemany(
+                "INSERT INTO articles_fts (article_id, headline, standfirst, body) VALUES (?,?,?,?)", fts_rows)
+            fts_rows.clear()
         totals["articles"] += len(article_rows)
         totals["quotes"] += len(quote_rows)
         totals["article_tags"] += len(tag_rows)

@@ -101,6 +101,13 @@ except ValueError:
     print("")'
 }
 
+# bench_has_table DB TABLE: true when the database has that table.
+bench_has_table() {
+    python3 -c 'import sqlite3, sys
+c = sqlite3.connect(sys.argv[1])
+sys.exit(0 if c.execute("SELECT 1 FROM sqlite_master WHERE name = ?", (sys.argv[2],)).fetchone() else 1)' "$1" "$2"
+}
+
 # Installs wrk from Debian's packages when it is missing.
 bench_ensure_wrk() {
     command -v wrk >/dev/null 2>&1 && return 0
