@@ -40,6 +40,7 @@ class Case:
     script: str = "summary.lua"
     script_args: list[str] = field(default_factory=list)
     expect: tuple[int, ...] = (200,)
+    signed_in: bool = False
     available: bool = True
     reason: str = ""
 
@@ -114,20 +115,31 @@ def plan(base: str, db_path: str, work_dir: str, email: str, password: str,
     ]
     cases += article_cases
     extra = [
-        ("search", "search ?q=budget", "/v1/search", "/v1/search?q=budget"),
-        ("feed_json", "JSON Feed", "/v1/feeds/json", "/v1/feeds/json"),
-        ("feed_rss", "RSS feed", "/v1/feeds/rss", "/v1/feeds/rss"),
-        ("changes", "change feed, first page", "/v1/changes", "/v1/changes"),
-        ("speakers", "first page of speakers", "/v1/speakers", "/v1/speakers?limit=20"),
-        ("quotes", "first page of quotes", "/v1/quotes", "/v1/quotes?limit=20"),
-        ("sections", "sections with counts", "/v1/sections", "/v1/sections"),
-        ("tags", "tags with counts", "/v1/tags", "/v1/tags"),
+        ("search", "search ?q=budget", "/v1/search", "/v1/search?q=budget", False),
+        ("feed_json", "JSON Feed (20 items, full text)", "/v1/feeds/json", "/v1/feeds/json", False),
+        ("feed_rss", "RSS feed (20 items, full text)", "/v1/feeds/rss", "/v1/feeds/rss", False),
+        ("changes", "change feed, first page (signed in)", "/v1/changes", "/v1/changes", True),
+        ("speakers", "first page of speakers", "/v1/speakers", "/v1/speakers?limit=20", False),
+        ("quotes", "first page of quotes", "/v1/quotes", "/v1/quotes?limit=20", False),
+        ("sections", "sections with counts", "/v1/sections", "/v1/sections", False),
+        ("tags", "tags with counts", "/v1/tags", "/v1/tags", False),
     ]
-    for name, label, template, path in extra:
-        case = Case(name, label, path)
+    for name, label, template, path, signed_in in extra:
+        case = Case(name, label, path, signed_in=signed_in)
         if not has(template):
             case.available, case.reason = False, f"no GET {template} on this server"
         cases.append(case)
+
+    # A signed-in editor, for the PATCH and for reads that need credentials.
+    token = None
+    if has("/v1/auth/token", "post"):
+        token = login(base, email, password, db_path, secret)
+    for case in cases:
+        if case.signed_in and case.available:
+            if token:
+                case.headers["Authorization"] = f"Bearer {token}"
+            else:
+                case.available, case.reason = False, f"cannot sign in as {email}"
 
     status, _, _ = http(base, "GET", "/__bench/ceiling")
     if status != 200:
@@ -196,7 +208,6 @@ def plan(base: str, db_path: str, work_dir: str, email: str, password: str,
     elif not has("/v1/auth/token", "post"):
         unavailable(["patch_article"], "no POST /v1/auth/token on this server")
     else:
-        token = login(base, email, password, db_path, secret)
         if not token:
             unavailable(["patch_article"], f"cannot sign in as {email}")
         else:
