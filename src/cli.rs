@@ -1,4 +1,4 @@
-//! The command line: `serve` (the default), `migrate` and `openapi`.
+//! The command line: `serve` (the default), `migrate`, `openapi`, `user add` and `key create`.
 
 use std::io::Write;
 
@@ -26,6 +26,50 @@ pub enum Command {
     Migrate,
     /// Print the OpenAPI document.
     Openapi,
+    /// Manage user accounts.
+    #[command(subcommand)]
+    User(UserCommand),
+    /// Manage partner API keys.
+    #[command(subcommand)]
+    Key(KeyCommand),
+}
+
+/// `newsdesk user ...`
+#[derive(Debug, Subcommand)]
+pub enum UserCommand {
+    /// Create a user. The password is read from standard input with --password-stdin, or
+    /// prompted for (twice, without echo) on a terminal.
+    Add {
+        /// The sign-in email.
+        #[arg(long)]
+        email: String,
+        /// admin, editor or contributor.
+        #[arg(long)]
+        role: crate::auth::Role,
+        /// The name shown in admin tools (default: the part of the email before `@`).
+        #[arg(long)]
+        display_name: Option<String>,
+        /// Read the password from the first line of standard input.
+        #[arg(long)]
+        password_stdin: bool,
+    },
+}
+
+/// `newsdesk key ...`
+#[derive(Debug, Subcommand)]
+pub enum KeyCommand {
+    /// Create a partner API key and print it once.
+    Create {
+        /// What the key is for, e.g. the partner's name.
+        #[arg(long)]
+        name: String,
+        /// A scope: content:read, feeds:read or embargoed:read (repeat or list several).
+        #[arg(long = "scope", required = true, num_args = 1..)]
+        scopes: Vec<crate::auth::Scope>,
+        /// The key's own rate limit, e.g. 120/min or 10/s; 0 is unlimited.
+        #[arg(long, default_value = crate::auth::keys::DEFAULT_KEY_RATE)]
+        rate_limit: String,
+    },
 }
 
 /// Runs the parsed command line; the exit code is 0 on success.
@@ -45,12 +89,83 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             println!("database is up to date ({applied} migrations applied now)");
             Ok(())
         }
+        Command::User(UserCommand::Add {
+            email,
+            role,
+            display_name,
+            password_stdin,
+        }) => {
+            let settings = load_settings()?;
+            crate::logging::init(settings.log_format);
+            let password = read_password(password_stdin)?;
+            let db = Db::open(&settings)?;
+            let user = actix_web::rt::System::new().block_on(crate::auth::users::create_user(
+                &db,
+                crate::auth::users::NewUser {
+                    email,
+                    display_name,
+                    role,
+                    password,
+                },
+            ));
+            let user = user.map_err(|e| anyhow::anyhow!("{e}"))?;
+            println!("created {} {} (id {})", user.role, user.email, user.id);
+            Ok(())
+        }
+        Command::Key(KeyCommand::Create {
+            name,
+            scopes,
+            rate_limit,
+        }) => {
+            let settings = load_settings()?;
+            crate::logging::init(settings.log_format);
+            let rate = crate::auth::keys::rate_from_text(&rate_limit)
+                .map_err(|e| anyhow::anyhow!("--rate-limit: {e}"))?;
+            let db = Db::open(&settings)?;
+            let created = actix_web::rt::System::new().block_on(crate::auth::keys::create_api_key(
+                &db,
+                crate::auth::keys::NewApiKey {
+                    name,
+                    scopes,
+                    rate,
+                    created_by: None,
+                },
+            ));
+            let (row, key) = created.map_err(|e| anyhow::anyhow!("{e}"))?;
+            eprintln!(
+                "created API key {} ({}), rate {}; the key is printed once below, store it now",
+                row.id,
+                row.name,
+                crate::auth::keys::format_rate(rate)
+            );
+            println!("{key}");
+            Ok(())
+        }
         Command::Serve => {
             let settings = load_settings()?;
             crate::logging::init(settings.log_format);
             actix_web::rt::System::new().block_on(serve(settings))
         }
     }
+}
+
+/// The new user's password: the first line of standard input, or a prompt on a terminal.
+fn read_password(from_stdin: bool) -> anyhow::Result<String> {
+    use std::io::{BufRead, IsTerminal};
+    if from_stdin {
+        let mut line = String::new();
+        std::io::stdin().lock().read_line(&mut line)?;
+        return Ok(line.trim_end_matches(['\r', '\n']).to_owned());
+    }
+    if !std::io::stdin().is_terminal() {
+        anyhow::bail!("no terminal to prompt for the password on; pass --password-stdin");
+    }
+    let first = rpassword::prompt_password("Password: ")?;
+    let again = rpassword::prompt_password("Again: ")?;
+    if first != again {
+        anyhow::bail!("the passwords differ");
+    }
+    Ok(first)
 }
 
 fn load_settings() -> anyhow::Result<Settings> {
@@ -65,6 +180,9 @@ async fn serve(settings: Settings) -> anyhow::Result<()> {
         writeln!(out, "newsdesk listening on {address}")?;
         writeln!(out, "API:        {address}/v1")?;
         writeln!(out, "Swagger UI: {address}/docs/")?;
+        if let Some(notice) = app.first_admin_notice() {
+            writeln!(out, "{notice}")?;
+        }
         out.flush()?;
     }
     tracing::info!(%address, "serving");

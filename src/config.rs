@@ -66,6 +66,12 @@ pub struct Settings {
     pub max_body_bytes: usize,
     /// `NEWSDESK_MAX_UPLOAD_BYTES`: largest media upload.
     pub max_upload_bytes: usize,
+    /// `NEWSDESK_MAX_IMAGE_PIXELS`: largest declared image size (width × height) accepted.
+    pub max_image_pixels: u64,
+    /// `NEWSDESK_RENDITION_WIDTHS`: widths of the renditions made on upload, ascending.
+    pub rendition_widths: Vec<u32>,
+    /// `NEWSDESK_CROP_CACHE_BYTES`: the most disk the cache of focal-point crops may use.
+    pub crop_cache_bytes: u64,
     /// `NEWSDESK_SHUTDOWN_TIMEOUT`: how long in-flight requests get to finish after SIGTERM.
     pub shutdown_timeout: Duration,
     /// `NEWSDESK_CLIENT_TIMEOUT`: how long a client may take to send its request head.
@@ -211,6 +217,17 @@ impl Settings {
                 value("NEWSDESK_MAX_UPLOAD_BYTES"),
                 20 * 1024 * 1024,
             )?,
+            max_image_pixels: parse_num(
+                "NEWSDESK_MAX_IMAGE_PIXELS",
+                value("NEWSDESK_MAX_IMAGE_PIXELS"),
+                50_000_000,
+            )?,
+            rendition_widths: parse_widths(value("NEWSDESK_RENDITION_WIDTHS"))?,
+            crop_cache_bytes: parse_num(
+                "NEWSDESK_CROP_CACHE_BYTES",
+                value("NEWSDESK_CROP_CACHE_BYTES"),
+                256 * 1024 * 1024,
+            )?,
             shutdown_timeout: Duration::from_secs(parse_num(
                 "NEWSDESK_SHUTDOWN_TIMEOUT",
                 value("NEWSDESK_SHUTDOWN_TIMEOUT"),
@@ -286,6 +303,31 @@ fn parse_num<T: std::str::FromStr>(
     }
 }
 
+/// Parses a comma-separated list of widths; defaults to 320, 640, 1024 and 1600.
+fn parse_widths(v: Option<String>) -> Result<Vec<u32>, ConfigError> {
+    let Some(text) = v else {
+        return Ok(vec![320, 640, 1024, 1600]);
+    };
+    let mut widths = text
+        .split(',')
+        .map(|w| {
+            w.trim()
+                .parse::<u32>()
+                .ok()
+                .filter(|w| (16..=8192).contains(w))
+        })
+        .collect::<Option<Vec<u32>>>()
+        .ok_or_else(|| {
+            invalid(
+                "NEWSDESK_RENDITION_WIDTHS",
+                format!("`{text}` is not a comma-separated list of widths between 16 and 8192"),
+            )
+        })?;
+    widths.sort_unstable();
+    widths.dedup();
+    Ok(widths)
+}
+
 /// Parses rates such as `600/min`, `10/15min`, `5/s`, `1000/hour`, or `0` (off).
 pub fn parse_rate(
     var: &'static str,
@@ -356,6 +398,8 @@ mod tests {
         assert_eq!(s.login_rate_limit.count, 10);
         assert_eq!(s.login_rate_limit.period, Duration::from_secs(900));
         assert_eq!(s.cache_max_age, 60);
+        assert_eq!(s.max_image_pixels, 50_000_000);
+        assert_eq!(s.rendition_widths, vec![320, 640, 1024, 1600]);
         assert!(s.jwt_secret.is_none());
     }
 
@@ -391,6 +435,14 @@ mod tests {
         assert_eq!(r.count, 0);
         assert!(parse_rate("X", Some("5/fortnight".into()), "").is_err());
         assert!(parse_rate("X", Some("five/min".into()), "").is_err());
+    }
+
+    #[test]
+    fn rendition_widths_are_sorted_and_checked() {
+        let s = settings(&[("NEWSDESK_RENDITION_WIDTHS", "800, 400,400")]).unwrap();
+        assert_eq!(s.rendition_widths, vec![400, 800]);
+        let err = settings(&[("NEWSDESK_RENDITION_WIDTHS", "400,huge")]).unwrap_err();
+        assert_eq!(err.variable, "NEWSDESK_RENDITION_WIDTHS");
     }
 
     #[test]

@@ -23,6 +23,7 @@ pub struct Application {
     address: String,
     server: Server,
     state: AppState,
+    first_admin_notice: Option<String>,
 }
 
 /// Whether the server installs its own SIGTERM/Ctrl-C handlers (tests run many servers in one
@@ -40,6 +41,7 @@ impl Application {
     pub fn build(settings: Settings, signals: Signals) -> anyhow::Result<Self> {
         let db = Db::open(&settings)?;
         let auth = Arc::new(crate::auth::AuthState::new(&settings, &db)?);
+        let first_admin_notice = crate::auth::bootstrap::ensure_first_admin(&settings, &db)?;
         let listener = TcpListener::bind(settings.bind)
             .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", settings.bind))?;
         let local = listener.local_addr()?;
@@ -61,6 +63,7 @@ impl Application {
             address,
             server,
             state,
+            first_admin_notice,
         })
     }
 
@@ -77,6 +80,11 @@ impl Application {
     /// The state the server runs with.
     pub fn state(&self) -> &AppState {
         &self.state
+    }
+
+    /// The demo admin's generated credentials, when this start created them (print once).
+    pub fn first_admin_notice(&self) -> Option<&str> {
+        self.first_admin_notice.as_deref()
     }
 
     /// Serves until shut down; after SIGTERM, in-flight requests complete first.

@@ -6,8 +6,8 @@ use actix_web::{HttpRequest, HttpResponse, delete, get, post, web};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+use crate::api::admin::{ListQuery, check_if_match, page_of, private_json, required_if_match};
 use crate::api::pagination::Page;
-use crate::api::users::{ListQuery, check_if_match, page_of, private_json, required_if_match};
 use crate::auth::keys::{self, NewApiKey, format_rate, rate_of};
 use crate::auth::users::parse_scopes;
 use crate::auth::{Admin, Scope, SignedIn};

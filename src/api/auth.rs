@@ -5,10 +5,11 @@ use actix_web::{HttpRequest, HttpResponse, get, post, web};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+use crate::api::api_keys::ApiKey;
 use crate::api::users::User;
 use crate::auth::tokens::ACCESS_TOKEN_SECONDS;
 use crate::auth::users::{self as accounts, TokenPair};
-use crate::auth::{Contributor, SignedIn};
+use crate::auth::{Caller, Contributor, SignedIn};
 use crate::db;
 use crate::error::ApiError;
 use crate::http::cache::{CachePolicy, conditional};
@@ -75,45 +76,95 @@ pub fn token_response(pair: TokenPair) -> HttpResponse {
 )]
 #[post("/v1/auth/token")]
 pub async fn issue_token(
+    req: HttpRequest,
     state: web::Data<AppState>,
     body: web::Json<TokenRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let TokenRequest { email, password } = body.into_inner();
-    let user = accounts::check_password(&state.db, &email, &password).await?;
-    let pair = accounts::start_session(&state, &user).await?;
-    Ok(token_response(pair))
+    let address = req.peer_addr().map(|a| a.ip());
+    let key = accounts::normalize_email(&email);
+    let throttle = &state.auth.limits.sign_in;
+    let decision = throttle.check(address, &key);
+    if !decision.allowed {
+        return Ok(decision
+            .refusal("too many failed sign-ins from this address or for this email; retry later"));
+    }
+    match accounts::check_password(&state.db, &email, &password).await {
+        Ok(user) => {
+            let pair = accounts::start_session(&state, &user).await?;
+            Ok(token_response(pair))
+        }
+        Err(err) => {
+            if matches!(err, ApiError::Unauthorized { .. }) {
+                throttle.record_failure(address, &key);
+            }
+            Err(err)
+        }
+    }
 }
 
-/// Who the caller is: the signed-in user's account.
+/// Who is calling: a signed-in user's account, or a partner key's details.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Me {
+    /// A signed-in user (`"kind": "user"`).
+    User(User),
+    /// A partner API key (`"kind": "api_key"`).
+    ApiKey(ApiKey),
+}
+
+/// Who the caller is: the signed-in user's account (`kind: user`), or the partner key's details
+/// (`kind: api_key`, never the key itself).
 #[utoipa::path(
     tag = "auth",
     responses(
-        (status = 200, description = "The signed-in user", body = User),
+        (status = 200, description = "The caller", body = Me),
         (status = 304, description = "The client's copy is current"),
-        (status = 401, description = "No valid access token"),
-        (status = 403, description = "Partner API keys have no account")
+        (status = 401, description = "No valid credentials")
     ),
-    security(("bearer" = []))
+    security(("bearer" = []), ("api_key" = []))
 )]
 #[get("/v1/auth/me")]
 pub async fn get_me(
     req: HttpRequest,
     state: web::Data<AppState>,
-    caller: SignedIn<Contributor>,
+    caller: Caller,
 ) -> Result<HttpResponse, ApiError> {
-    let id = caller.id.clone();
-    let row = state
-        .db
-        .read(move |conn| Ok(db::users::find(conn, &id)?))
-        .await?
-        .ok_or_else(|| ApiError::not_found("user", &caller.id))?;
-    let user = User::try_from(row)?;
-    let body = serde_json::to_vec(&user).map_err(ApiError::internal)?;
+    let me = match caller {
+        Caller::Anonymous => {
+            return Err(ApiError::Unauthorized {
+                detail: "send `Authorization: Bearer <access token>` or `X-Api-Key`".to_owned(),
+            });
+        }
+        Caller::User(user) => {
+            let id = user.id.clone();
+            let row = state
+                .db
+                .read(move |conn| Ok(db::users::find(conn, &id)?))
+                .await?
+                .ok_or_else(|| ApiError::not_found("user", &user.id))?;
+            Me::User(User::try_from(row)?)
+        }
+        Caller::Partner(partner) => {
+            let id = partner.key_id.clone();
+            let row = state
+                .db
+                .read(move |conn| Ok(db::api_keys::find(conn, &id)?))
+                .await?
+                .ok_or_else(|| ApiError::not_found("API key", &partner.key_id))?;
+            Me::ApiKey(ApiKey::try_from(row)?)
+        }
+    };
+    let updated_at = match &me {
+        Me::User(user) => user.updated_at.clone(),
+        Me::ApiKey(key) => key.updated_at.clone(),
+    };
+    let body = serde_json::to_vec(&me).map_err(ApiError::internal)?;
     Ok(conditional(
         &req,
         "application/json",
         body,
-        crate::time::parse(&user.updated_at),
+        crate::time::parse(&updated_at),
         CachePolicy::Private,
     ))
 }

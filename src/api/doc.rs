@@ -70,6 +70,7 @@ fn operations_mut(item: &mut PathItem) -> impl Iterator<Item = &mut Operation> {
 
 /// Completes the document collected from the handlers.
 pub fn finish(mut doc: OpenApi) -> OpenApi {
+    crate::auth::doc::document_rate_limits(&mut doc);
     doc.info = InfoBuilder::new()
         .title("newsdesk")
         .version(env!("CARGO_PKG_VERSION"))

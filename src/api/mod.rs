@@ -1,5 +1,6 @@
 //! The HTTP API: the one route table, from which the OpenAPI document is also collected.
 
+pub mod admin;
 pub mod api_keys;
 pub mod auth;
 pub mod changes;

@@ -1,9 +1,18 @@
 //! Who is calling: signed-in users (JWT bearer tokens) and partners (API keys), and the
 //! extractors handlers use to state what they require.
+//!
+//! A handler names its requirement in its signature: `SignedIn<Contributor>`,
+//! `SignedIn<Editor>` or `SignedIn<Admin>` for a signed-in user with at least that role,
+//! `PartnerWith<FeedsRead>` (or `ContentRead`, `EmbargoedRead`) for a partner key with that
+//! scope, and [`Caller`] for anyone, to decide visibility itself. The guard middleware has
+//! already refused presented but invalid credentials with a 401 by then.
 
+pub mod bootstrap;
+pub mod doc;
 pub mod guard;
 pub mod keys;
 pub mod password;
+pub mod ratelimit;
 pub mod tokens;
 pub mod users;
 
@@ -171,13 +180,18 @@ impl Caller {
 pub struct AuthState {
     /// The access token keys.
     pub tokens: TokenKeys,
+    /// The rate limiters.
+    pub limits: ratelimit::RateLimits,
 }
 
 impl AuthState {
     /// Prepares the token keys from the settings (or the secret kept in the database).
     pub fn new(settings: &crate::config::Settings, db: &crate::db::Db) -> anyhow::Result<Self> {
+        // Made now so the first sign-in with an unknown email costs no more than any other.
+        password::dummy_hash();
         Ok(AuthState {
             tokens: TokenKeys::resolve(settings, db)?,
+            limits: ratelimit::RateLimits::new(settings.rate_limit, settings.login_rate_limit),
         })
     }
 }

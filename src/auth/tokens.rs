@@ -61,7 +61,8 @@ impl TokenKeys {
         validation.set_audience(&[AUDIENCE]);
         validation.leeway = LEEWAY_SECONDS;
         validation.validate_exp = true;
-        validation.validate_nbf = false;
+        // Our tokens carry no `nbf`; one that does is held to it.
+        validation.validate_nbf = true;
         Ok(TokenKeys {
             encoding: EncodingKey::from_secret(secret)
                 .map_err(|e| anyhow::anyhow!("unusable JWT secret: {e}"))?,

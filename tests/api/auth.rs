@@ -4,7 +4,7 @@
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
-use newsdesk::auth::Role;
+use newsdesk::auth::{Role, Scope};
 use secrecy::ExposeSecret;
 use serde_json::{Value, json};
 
@@ -138,6 +138,7 @@ async fn me_answers_who_the_signed_in_user_is_without_the_password_hash() {
 
     assert_eq!(response.status, 200, "{}", response.text());
     let body = response.value();
+    assert_eq!(body["kind"], "user");
     assert_eq!(body["id"], id.as_str());
     assert_eq!(body["email"], EMAIL);
     assert_eq!(body["role"], "editor");
@@ -595,6 +596,12 @@ async fn only_admins_may_manage_users() {
             .await;
         response.problem(403);
     }
+    let key = app
+        .api_key(&[Scope::ContentRead, Scope::FeedsRead, Scope::EmbargoedRead])
+        .await;
+    app.get_with("/v1/users", &[("x-api-key", &key)])
+        .await
+        .problem(403);
     let admin = app.token(Role::Admin).await;
     let response = app
         .get_with("/v1/users", &[("authorization", &bearer(&admin))])
@@ -899,15 +906,23 @@ async fn new_key(app: &TestApp, scopes: Value) -> (String, String) {
 }
 
 #[actix_web::test]
-async fn a_valid_api_key_is_accepted_and_a_partner_has_no_user_account() {
+async fn a_valid_api_key_is_accepted_and_me_describes_it_without_the_secret() {
     let app = TestApp::spawn().await;
     let (_, key) = new_key(&app, json!(["content:read"])).await;
 
     let health = app.get_with("/healthz", &[("x-api-key", &key)]).await;
     let me = app.get_with("/v1/auth/me", &[("x-api-key", &key)]).await;
+    let logout = app
+        .raw("POST", "/v1/auth/logout", &[("x-api-key", &key)], None)
+        .await;
 
     assert_eq!(health.status, 200);
-    me.problem(403);
+    assert_eq!(me.status, 200, "{}", me.text());
+    let body = me.value();
+    assert_eq!(body["kind"], "api_key");
+    assert_eq!(body["scopes"], json!(["content:read"]));
+    assert!(!me.text().contains(&key));
+    logout.problem(403);
 }
 
 #[actix_web::test]
@@ -974,4 +989,206 @@ async fn a_bearer_token_and_an_api_key_together_are_refused() {
         .await;
 
     assert_refused(&response);
+}
+
+fn rate(count: u32, secs: u64) -> newsdesk::config::Rate {
+    newsdesk::config::Rate {
+        count,
+        period: std::time::Duration::from_secs(secs),
+    }
+}
+
+fn assert_throttled(response: &TestResponse) {
+    response.problem(429);
+    let retry: u64 = response.header("retry-after").unwrap().parse().unwrap();
+    assert!(retry >= 1);
+    assert_eq!(response.header("cache-control"), Some("no-store"));
+    assert!(response.header("ratelimit-policy").is_some());
+    assert!(response.header("ratelimit").unwrap().contains(";r=0;"));
+}
+
+#[actix_web::test]
+async fn thirty_fast_bad_sign_ins_are_throttled_with_429() {
+    let app = TestApp::spawn().await;
+    editor(&app).await;
+
+    let mut statuses = Vec::new();
+    let mut last = None;
+    for _ in 0..30 {
+        let response = sign_in_raw(&app, EMAIL, "a wrong password").await;
+        statuses.push(response.status);
+        last = Some(response);
+    }
+
+    assert_eq!(statuses.iter().filter(|s| **s == 401).count(), 10);
+    assert!(statuses[10..].iter().all(|s| *s == 429), "{statuses:?}");
+    let last = last.unwrap();
+    assert_throttled(&last);
+    let policy = last.header("ratelimit-policy").unwrap();
+    assert!(policy.contains("\"sign-in\";q=10;w=900"), "{policy}");
+    assert!(policy.contains("\"per-address\";q=600;w=60"), "{policy}");
+    // While throttled even the right password is turned away.
+    sign_in_raw(&app, EMAIL, TEST_PASSWORD).await.problem(429);
+}
+
+#[actix_web::test]
+async fn unknown_emails_count_as_failed_sign_ins_from_the_address() {
+    let app = TestApp::spawn_with(|s| s.login_rate_limit = rate(3, 900)).await;
+
+    for n in 0..3 {
+        sign_in_raw(&app, &format!("nobody{n}@example.test"), "whatever it is")
+            .await
+            .problem(401);
+    }
+    let response = sign_in_raw(&app, "someone-else@example.test", "whatever it is").await;
+
+    assert_throttled(&response);
+}
+
+#[actix_web::test]
+async fn successful_sign_ins_do_not_count_against_the_limit() {
+    let app = TestApp::spawn_with(|s| s.login_rate_limit = rate(2, 900)).await;
+    editor(&app).await;
+
+    for _ in 0..4 {
+        app.sign_in(EMAIL, TEST_PASSWORD).await;
+    }
+    let wrong = sign_in_raw(&app, EMAIL, "a wrong password").await;
+
+    wrong.problem(401);
+}
+
+#[actix_web::test]
+async fn anonymous_callers_are_limited_per_address_with_ratelimit_headers() {
+    let app = TestApp::spawn_with(|s| s.rate_limit = rate(3, 60)).await;
+
+    let mut answers = Vec::new();
+    for _ in 0..3 {
+        let response = app.get("/openapi.json").await;
+        assert_eq!(response.status, 200);
+        answers.push(response.header("ratelimit").unwrap().to_owned());
+        assert_eq!(
+            response.header("ratelimit-policy"),
+            Some("\"per-address\";q=3;w=60")
+        );
+    }
+    let refused = app.get("/openapi.json").await;
+
+    assert!(
+        answers[0].starts_with("\"per-address\";r=2;t="),
+        "{answers:?}"
+    );
+    assert!(
+        answers[2].starts_with("\"per-address\";r=0;t="),
+        "{answers:?}"
+    );
+    assert_throttled(&refused);
+    // Probes are never limited.
+    assert_eq!(app.get("/healthz").await.status, 200);
+    assert_eq!(app.get("/readyz").await.status, 200);
+}
+
+#[actix_web::test]
+async fn signed_in_users_are_not_rate_limited() {
+    let app = TestApp::spawn_with(|s| s.rate_limit = rate(2, 60)).await;
+    let token = app.token(Role::Contributor).await;
+
+    for _ in 0..5 {
+        let response = me(&app, &token).await;
+        assert_eq!(response.status, 200);
+        assert!(response.header("ratelimit").is_none());
+    }
+}
+
+#[actix_web::test]
+async fn an_api_key_is_held_to_its_own_limit() {
+    let app = TestApp::spawn_with(|s| s.rate_limit = rate(0, 60)).await;
+    let admin = app.token(Role::Admin).await;
+    let created = create_key(
+        &app,
+        &admin,
+        json!({"name": "slow partner", "scopes": ["content:read"], "rate_limit": "2/min"}),
+    )
+    .await
+    .value();
+    let key = field(&created, "key");
+
+    let first = app.get_with("/openapi.json", &[("x-api-key", key)]).await;
+    app.get_with("/openapi.json", &[("x-api-key", key)]).await;
+    let third = app.get_with("/openapi.json", &[("x-api-key", key)]).await;
+
+    assert_eq!(first.status, 200);
+    assert_eq!(
+        first.header("ratelimit-policy"),
+        Some("\"per-key\";q=2;w=60")
+    );
+    assert_throttled(&third);
+    // Anonymous callers are unlimited here (rate 0), whatever the key did.
+    let anonymous = app.get("/openapi.json").await;
+    assert_eq!(anonymous.status, 200);
+    assert!(anonymous.header("ratelimit").is_none());
+}
+
+#[actix_web::test]
+async fn the_openapi_document_states_each_operations_security_and_429s() {
+    let app = TestApp::spawn().await;
+
+    let doc = app.get("/openapi.json").await.value();
+
+    let op = |path: &str, method: &str| doc["paths"][path][method].clone();
+    assert_eq!(op("/v1/users", "get")["security"], json!([{"bearer": []}]));
+    assert_eq!(
+        op("/v1/api-keys", "post")["security"],
+        json!([{"bearer": []}])
+    );
+    assert_eq!(
+        op("/v1/auth/logout", "post")["security"],
+        json!([{"bearer": []}])
+    );
+    assert_eq!(
+        op("/v1/auth/me", "get")["security"],
+        json!([{"bearer": []}, {"api_key": []}])
+    );
+    assert_eq!(op("/v1/auth/token", "post")["security"], json!([{}]));
+    assert!(op("/v1/auth/token", "post")["responses"]["429"].is_object());
+    assert!(op("/openapi.json", "get")["responses"]["429"].is_object());
+    assert!(op("/healthz", "get")["responses"]["429"].is_null());
+    assert!(op("/v1/users", "get")["responses"]["429"].is_null());
+}
+
+#[actix_web::test]
+async fn every_admin_operation_is_refused_to_everyone_but_admins() {
+    let app = TestApp::spawn().await;
+    let id = editor(&app).await;
+    let key = app.api_key(&[Scope::ContentRead]).await;
+    let contributor = bearer(&app.token(Role::Contributor).await);
+    let editor_token = bearer(&app.token(Role::Editor).await);
+    let user_path = format!("/v1/users/{id}");
+    let operations = [
+        ("GET", "/v1/users"),
+        ("POST", "/v1/users"),
+        ("GET", user_path.as_str()),
+        ("PATCH", user_path.as_str()),
+        ("GET", "/v1/api-keys"),
+        ("POST", "/v1/api-keys"),
+        ("GET", "/v1/api-keys/some-id"),
+        ("DELETE", "/v1/api-keys/some-id"),
+    ];
+
+    for (method, path) in operations {
+        let body = Some(b"{}".to_vec());
+        let json = ("content-type", "application/json");
+        let anonymous = app.raw(method, path, &[json], body.clone()).await;
+        assert_refused(&anonymous);
+        for credential in [
+            ("authorization", contributor.as_str()),
+            ("authorization", editor_token.as_str()),
+            ("x-api-key", key.as_str()),
+        ] {
+            let response = app
+                .raw(method, path, &[json, credential], body.clone())
+                .await;
+            assert_eq!(response.status, 403, "{method} {path} with {credential:?}");
+        }
+    }
 }

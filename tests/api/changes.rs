@@ -1,29 +1,13 @@
 //! The change feed at /v1/changes.
 
 use diesel::prelude::*;
-use newsdesk::auth::Role;
+use newsdesk::auth::{Role, Scope};
 use newsdesk::db::schema::changes;
-use serde_json::json;
 
 use crate::fixtures::ArticleFixture;
 use crate::helpers::TestApp;
 
 impl TestApp {
-    /// Creates a partner API key with these scopes through the admin API.
-    pub async fn partner_key(&self, scopes: &[&str]) -> String {
-        let admin = self.token(Role::Admin).await;
-        let response = self
-            .json(
-                "POST",
-                "/v1/api-keys",
-                &json!({"name": "partner", "scopes": scopes}),
-                &[("authorization", &format!("Bearer {admin}"))],
-            )
-            .await;
-        assert_eq!(response.status, 201, "{}", response.text());
-        response.value()["key"].as_str().unwrap().to_owned()
-    }
-
     fn record_change(&self, resource: &str, id: &str, operation: &str, version: i64) {
         diesel::insert_into(changes::table)
             .values((
@@ -104,7 +88,7 @@ async fn partners_see_public_changes_and_tombstones_but_never_drafts() {
     app.record_change("article", "id-gone", "publish", 2);
     app.record_change("article", "id-gone", "delete", 3);
     app.record_change("article", "id-never-published", "delete", 2);
-    let key = app.partner_key(&["content:read"]).await;
+    let key = app.api_key(&[Scope::ContentRead]).await;
     let page = app
         .get_with("/v1/changes", &[("x-api-key", &key)])
         .await
@@ -122,7 +106,7 @@ async fn the_change_feed_needs_credentials_and_the_right_scope() {
     let anonymous = app.get("/v1/changes").await;
     anonymous.problem(401);
     assert!(anonymous.header("www-authenticate").is_some());
-    let feeds_only = app.partner_key(&["feeds:read"]).await;
+    let feeds_only = app.api_key(&[Scope::FeedsRead]).await;
     app.get_with("/v1/changes", &[("x-api-key", &feeds_only)])
         .await
         .problem(403);

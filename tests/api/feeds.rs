@@ -164,3 +164,39 @@ async fn feeds_answer_conditional_requests() {
         .await;
     assert_eq!(again.status, 304);
 }
+
+#[actix_web::test]
+async fn partners_read_feeds_with_a_key_in_the_url_and_never_get_restricted_photos() {
+    let app = newsroom().await;
+    let key = app.api_key(&[newsdesk::auth::Scope::FeedsRead]).await;
+    let response = app.get(&format!("/v1/feeds/json?api_key={key}")).await;
+    assert_eq!(response.status, 200, "{}", response.text());
+    assert_eq!(response.header("cache-control"), Some("private, no-store"));
+    assert!(
+        !response.text().contains(&key),
+        "the key never appears in the feed"
+    );
+    let feed = response.value();
+    let items = feed["items"].as_array().unwrap();
+    assert_eq!(items.len(), 2);
+    assert!(items[0]["image"].is_string(), "the syndicated photo stays");
+    assert!(
+        items[1].get("image").is_none(),
+        "the restricted photo is dropped"
+    );
+    // The public, without a key, sees both photos.
+    let public = app.get("/v1/feeds/json").await.value();
+    assert!(public["items"][1]["image"].is_string());
+}
+
+#[actix_web::test]
+async fn a_key_without_feeds_read_is_refused_and_a_bad_key_is_a_401() {
+    let app = newsroom().await;
+    let key = app.api_key(&[newsdesk::auth::Scope::ContentRead]).await;
+    app.get_with("/v1/feeds/rss", &[("x-api-key", &key)])
+        .await
+        .problem(403);
+    app.get("/v1/feeds/rss?api_key=ndk_not-a-real-key")
+        .await
+        .problem(401);
+}

@@ -237,3 +237,25 @@ impl TestApp {
         response.value()
     }
 }
+
+impl TestApp {
+    /// A new partner API key with these scopes and no rate limit; returns the key itself (send
+    /// it as `("x-api-key", &key)`).
+    pub async fn api_key(&self, scopes: &[newsdesk::auth::Scope]) -> String {
+        let (_, key) = newsdesk::auth::keys::create_api_key(
+            &self.state.db,
+            newsdesk::auth::keys::NewApiKey {
+                name: "test partner".to_owned(),
+                scopes: scopes.to_vec(),
+                rate: newsdesk::config::Rate {
+                    count: 0,
+                    period: std::time::Duration::from_secs(60),
+                },
+                created_by: None,
+            },
+        )
+        .await
+        .expect("the test key is created");
+        key
+    }
+}
