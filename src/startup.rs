@@ -105,7 +105,11 @@ fn run(listener: TcpListener, state: AppState, signals: Signals) -> anyhow::Resu
     let mut server = actix_web::HttpServer::new(move || {
         let json_config = web::JsonConfig::default()
             .limit(max_body)
-            .error_handler(fallback::json_error);
+            .error_handler(fallback::json_error)
+            // application/json and any +json type (e.g. application/merge-patch+json for PATCH).
+            .content_type(|mime| {
+                mime.subtype() == "json" || mime.suffix().is_some_and(|s| s == "json")
+            });
         App::new()
             .into_utoipa_app()
             .app_data(state.clone())
@@ -127,9 +131,11 @@ fn run(listener: TcpListener, state: AppState, signals: Signals) -> anyhow::Resu
                 ),
             )
             .default_service(web::to(fallback::unmatched))
+            .wrap(from_fn(crate::http::idempotency::middleware))
             .wrap(from_fn(crate::auth::guard::guard))
             .wrap(ErrorHandlers::new().default_handler(fallback::problem_for_plain_errors))
             .wrap(Compress::default())
+            .wrap(public_cors())
             .wrap(from_fn(telemetry::observe))
     })
     .listen(listener)?
@@ -143,4 +149,23 @@ fn run(listener: TcpListener, state: AppState, signals: Signals) -> anyhow::Resu
         server = server.disable_signals();
     }
     Ok(server.run())
+}
+
+/// CORS for public reads: any origin may GET and HEAD, and see the caching and paging headers.
+fn public_cors() -> actix_cors::Cors {
+    actix_cors::Cors::default()
+        .allow_any_origin()
+        .send_wildcard()
+        .allowed_methods(["GET", "HEAD"])
+        .allow_any_header()
+        .expose_headers([
+            "etag",
+            "last-modified",
+            "link",
+            "location",
+            "retry-after",
+            "ratelimit",
+            "ratelimit-policy",
+        ])
+        .max_age(3600)
 }

@@ -2,12 +2,18 @@
 
 pub mod admin;
 pub mod api_keys;
+pub mod articles;
 pub mod auth;
 pub mod changes;
+pub mod crud;
 pub mod doc;
 pub mod feeds;
+pub mod media;
 pub mod ops;
 pub mod pagination;
+pub mod quotes;
+pub mod speakers;
+pub mod taxonomy;
 pub mod users;
 
 use actix_web::App;
@@ -41,6 +47,37 @@ pub fn routes(cfg: &mut ServiceConfig) {
         .service(api_keys::create_api_key)
         .service(api_keys::get_api_key)
         .service(api_keys::revoke_api_key);
+    cfg.service(speakers::list_speakers)
+        .service(speakers::create_speaker)
+        .service(speakers::get_speaker)
+        .service(speakers::update_speaker)
+        .service(speakers::delete_speaker)
+        .service(speakers::list_speaker_quotes)
+        .service(speakers::list_speaker_articles);
+    cfg.service(quotes::list_quotes)
+        .service(quotes::create_quote)
+        .service(quotes::get_quote)
+        .service(quotes::update_quote)
+        .service(quotes::delete_quote);
+    cfg.service(media::list_media)
+        .service(media::create_media)
+        .service(media::get_media)
+        .service(media::get_media_file)
+        .service(media::update_media)
+        .service(media::delete_media);
+    cfg.service(articles::read::list_articles)
+        .service(articles::write::create_article)
+        .service(articles::read::get_article)
+        .service(articles::write::update_article)
+        .service(articles::write::delete_article)
+        .service(articles::lifecycle::publish_article)
+        .service(articles::lifecycle::unpublish_article)
+        .service(articles::lifecycle::archive_article)
+        .service(articles::lifecycle::create_correction)
+        .service(articles::revisions::list_article_revisions)
+        .service(articles::revisions::get_article_revision)
+        .service(taxonomy::list_sections)
+        .service(taxonomy::list_tags);
 }
 
 /// The complete OpenAPI document, built from the route table without starting a server.

@@ -1,13 +1,20 @@
 //! Storage: the SQLite connection pool and the one gateway every database call goes through.
 
 pub mod api_keys;
+pub mod articles;
+pub mod content_support;
+pub mod media;
+pub mod quotes;
 pub mod refresh_tokens;
 pub mod schema;
+pub mod speakers;
 pub mod users;
 
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
-use diesel::connection::SimpleConnection;
+use diesel::connection::{Instrumentation, InstrumentationEvent, SimpleConnection};
 use diesel::prelude::*;
 use diesel::r2d2::{ConnectionManager, CustomizeConnection, Pool, PooledConnection};
 use diesel::sqlite::SqliteConnection;
@@ -23,9 +30,21 @@ pub const MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite"
 pub type Conn = PooledConnection<ConnectionManager<SqliteConnection>>;
 
 /// Sets the per-connection pragmas on every connection the pool opens.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 struct Pragmas {
     busy_timeout: Duration,
+    queries: Arc<AtomicU64>,
+}
+
+/// Counts the statements a connection runs, into the gateway's shared counter.
+struct QueryCounter(Arc<AtomicU64>);
+
+impl Instrumentation for QueryCounter {
+    fn on_connection_event(&mut self, event: InstrumentationEvent<'_>) {
+        if let InstrumentationEvent::StartQuery { .. } = event {
+            self.0.fetch_add(1, Ordering::Relaxed);
+        }
+    }
 }
 
 impl CustomizeConnection<SqliteConnection, diesel::r2d2::Error> for Pragmas {
@@ -39,7 +58,10 @@ impl CustomizeConnection<SqliteConnection, diesel::r2d2::Error> for Pragmas {
              PRAGMA foreign_keys = ON;",
             self.busy_timeout.as_millis()
         ))
-        .map_err(diesel::r2d2::Error::QueryError)
+        .map_err(diesel::r2d2::Error::QueryError)?;
+        // Counted from here on, so the pragmas above do not show up in per-request counts.
+        conn.set_instrumentation(QueryCounter(self.queries.clone()));
+        Ok(())
     }
 }
 
@@ -47,6 +69,7 @@ impl CustomizeConnection<SqliteConnection, diesel::r2d2::Error> for Pragmas {
 #[derive(Clone)]
 pub struct Db {
     pool: Pool<ConnectionManager<SqliteConnection>>,
+    queries: Arc<AtomicU64>,
 }
 
 impl Db {
@@ -59,14 +82,16 @@ impl Db {
             std::fs::create_dir_all(parent)?;
         }
         let manager = ConnectionManager::<SqliteConnection>::new(path.to_string_lossy());
+        let queries = Arc::new(AtomicU64::new(0));
         let pool = Pool::builder()
             .max_size(settings.db_pool_size.max(1))
             .connection_timeout(settings.db_busy_timeout.max(Duration::from_millis(250)))
             .connection_customizer(Box::new(Pragmas {
                 busy_timeout: settings.db_busy_timeout,
+                queries: queries.clone(),
             }))
             .build(manager)?;
-        let db = Db { pool };
+        let db = Db { pool, queries };
         db.migrate()?;
         Ok(db)
     }
@@ -116,6 +141,12 @@ impl Db {
             conn.immediate_transaction(f)
         })
         .await?
+    }
+
+    /// How many SQL statements have run through this gateway's connections since it opened
+    /// (tests compare it before and after a request to check a fixed number of queries).
+    pub fn queries_run(&self) -> u64 {
+        self.queries.load(Ordering::Relaxed)
     }
 
     /// Answers whether the database responds to a trivial query.

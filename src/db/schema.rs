@@ -74,6 +74,8 @@ diesel::table! {
         created_at -> Text,
         updated_at -> Text,
         version -> BigInt,
+        tags -> Text,
+        first_published_at -> Nullable<Text>,
     }
 }
 

@@ -144,12 +144,25 @@ pub fn check_if_match(
     req: &HttpRequest,
     current_version: i64,
 ) -> Result<(), crate::error::ApiError> {
-    use crate::error::ApiError;
-    let values: Vec<&str> = req
-        .headers()
+    check_if_match_values(&if_match_values(req), current_version)
+}
+
+/// The `If-Match` header values of a request, for checking later (e.g. inside a database
+/// transaction, where the request itself cannot go).
+pub fn if_match_values(req: &HttpRequest) -> Vec<String> {
+    req.headers()
         .get_all(header::IF_MATCH)
         .filter_map(|v| v.to_str().ok())
-        .collect();
+        .map(str::to_owned)
+        .collect()
+}
+
+/// [`check_if_match`] on header values taken earlier with [`if_match_values`].
+pub fn check_if_match_values(
+    values: &[String],
+    current_version: i64,
+) -> Result<(), crate::error::ApiError> {
+    use crate::error::ApiError;
     if values.is_empty() {
         return Err(ApiError::PreconditionRequired {
             detail: "send If-Match with the ETag from your last read of this resource".to_owned(),

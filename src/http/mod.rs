@@ -2,4 +2,5 @@
 
 pub mod cache;
 pub mod fallback;
+pub mod idempotency;
 pub mod telemetry;

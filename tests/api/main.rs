@@ -1,10 +1,15 @@
 //! End-to-end tests: each starts the real server on a free loopback port with its own database.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod article_lists;
+mod articles;
 mod auth;
 mod changes;
 mod feeds;
 mod fixtures;
 mod helpers;
+mod media;
 mod ops;
+mod quotes;
 mod schemas;
+mod speakers;

@@ -1,0 +1,324 @@
+//! An article's life after writing: publish (now or at a time), unpublish, archive, and
+//! corrections appended to the record.
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpRequest, HttpResponse, post, web};
+use serde::Deserialize;
+use utoipa::ToSchema;
+
+use super::write::{article_response, record};
+use super::{Article, Correction, visible};
+use crate::auth::{Caller, Editor, SignedIn};
+use crate::db::articles::{self as store, ArticleRow};
+use crate::error::{ApiError, FieldError};
+use crate::http::cache::{check_if_match_values, if_match_values};
+use crate::state::AppState;
+
+/// When to publish.
+#[derive(Debug, Clone, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"at": "2026-12-01T06:00:00Z"}))]
+pub struct PublishArticle {
+    /// Publication time, RFC 3339. Absent: now. In the future: the article is scheduled and
+    /// becomes visible when the time passes, with no job to run.
+    #[schema(format = DateTime)]
+    pub at: Option<String>,
+}
+
+/// A correction to append.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"note": "An earlier version misspelt the minister's name."}))]
+pub struct CreateCorrection {
+    /// What was corrected, as readers should see it.
+    #[schema(min_length = 1, max_length = 2000)]
+    pub note: String,
+}
+
+/// Runs one lifecycle change on a visible article: checks the optional `If-Match`, applies
+/// `change` to the stored row, bumps the version and records it.
+async fn transition<F>(
+    state: web::Data<AppState>,
+    caller: Caller,
+    req: HttpRequest,
+    key: String,
+    operation: &'static str,
+    change: F,
+) -> Result<HttpResponse, ApiError>
+where
+    F: FnOnce(&ArticleRow, &str) -> Result<store::ArticleChanges, ApiError> + Send + 'static,
+{
+    let user_id = caller.user().map(|u| u.id.clone());
+    let if_match = if_match_values(&req);
+    let public_url = state.public_url.to_string();
+    let row = state
+        .db
+        .write(move |conn| {
+            let now = crate::time::now();
+            let row = visible(&caller, store::find(conn, &key)?, &key, &now)?;
+            if !if_match.is_empty() {
+                check_if_match_values(&if_match, row.version)?;
+            }
+            let mut changes = change(&row, &now)?;
+            changes.updated_at = now.clone();
+            changes.version = row.version + 1;
+            store::update(conn, &row.id, &changes)?;
+            let saved = store::find(conn, &row.id)?
+                .ok_or_else(|| ApiError::internal("the article vanished"))?;
+            let operation = if operation == "unpublish"
+                && !store::is_publicly_visible(&row, &now, true)
+                && row.status != "scheduled"
+            {
+                "update"
+            } else {
+                operation
+            };
+            record(
+                conn,
+                &saved,
+                operation,
+                user_id.as_deref(),
+                &public_url,
+                None,
+            )?;
+            Ok(saved)
+        })
+        .await?;
+    let now = crate::time::now();
+    article_response(StatusCode::OK, &row, &now, &state.public_url)
+}
+
+/// Publish an article, now or at a time.
+///
+/// Editors only. Without a body or `at`, it is published now. With `at` in the future it is
+/// `scheduled` and becomes visible to readers when the time passes (its status then reads
+/// `published`). A published article is a 409. `If-Match` is optional here; when sent it must
+/// match.
+#[utoipa::path(
+    tag = "articles",
+    params(
+        ("id" = String, Path, description = "Article id or slug"),
+        ("If-Match" = Option<String>, Header, description = "When sent, must be the current ETag"),
+        ("Idempotency-Key" = Option<String>, Header, description = "Replays the first answer when the same key and body are sent again")
+    ),
+    request_body(content = Option<PublishArticle>, content_type = "application/json"),
+    responses(
+        (status = 200, description = "Published or scheduled", body = Article),
+        (status = 400, description = "Malformed JSON"),
+        (status = 401, description = "Not signed in"),
+        (status = 403, description = "Only editors may publish"),
+        (status = 404, description = "No such article, or not visible"),
+        (status = 409, description = "Already published"),
+        (status = 412, description = "If-Match is stale"),
+        (status = 422, description = "`at` is not a time")
+    ),
+    security(("bearer" = []))
+)]
+#[post("/v1/articles/{id}/publish")]
+pub async fn publish_article(
+    state: web::Data<AppState>,
+    editor: SignedIn<Editor>,
+    req: HttpRequest,
+    path: web::Path<String>,
+    body: web::Bytes,
+) -> Result<HttpResponse, ApiError> {
+    let caller = Caller::User(editor.user);
+    let request: PublishArticle = super::optional_json(&body)?.unwrap_or_default();
+    let at = match request.at {
+        None => None,
+        Some(text) => Some(crate::time::normalize(&text).ok_or_else(|| {
+            ApiError::invalid(vec![FieldError::new(
+                "at",
+                "must be an RFC 3339 time such as 2026-12-01T06:00:00Z",
+            )])
+        })?),
+    };
+    transition(
+        state,
+        caller,
+        req,
+        path.into_inner(),
+        "publish",
+        move |row, now| {
+            if store::shown_status(row, now) == "published" {
+                return Err(ApiError::Conflict {
+                    detail:
+                        "the article is already published; unpublish it first to change its time"
+                            .to_owned(),
+                });
+            }
+            let when = at.unwrap_or_else(|| now.to_owned());
+            let mut changes = row.changes();
+            changes.status = if when.as_str() > now {
+                "scheduled".to_owned()
+            } else {
+                "published".to_owned()
+            };
+            changes.published_at = Some(when.clone());
+            if changes.first_published_at.is_none() {
+                changes.first_published_at = Some(when);
+            }
+            Ok(changes)
+        },
+    )
+    .await
+}
+
+/// Take an article back to draft.
+///
+/// Editors only. A published or scheduled article returns to `draft` and disappears from
+/// public reads; its slug stays frozen.
+#[utoipa::path(
+    tag = "articles",
+    params(
+        ("id" = String, Path, description = "Article id or slug"),
+        ("If-Match" = Option<String>, Header, description = "When sent, must be the current ETag"),
+        ("Idempotency-Key" = Option<String>, Header, description = "Replays the first answer when the same key and body are sent again")
+    ),
+    responses(
+        (status = 200, description = "Back to draft", body = Article),
+        (status = 401, description = "Not signed in"),
+        (status = 403, description = "Only editors may unpublish"),
+        (status = 404, description = "No such article, or not visible"),
+        (status = 409, description = "Not published or scheduled"),
+        (status = 412, description = "If-Match is stale")
+    ),
+    security(("bearer" = []))
+)]
+#[post("/v1/articles/{id}/unpublish")]
+pub async fn unpublish_article(
+    state: web::Data<AppState>,
+    editor: SignedIn<Editor>,
+    req: HttpRequest,
+    path: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let caller = Caller::User(editor.user);
+    transition(
+        state,
+        caller,
+        req,
+        path.into_inner(),
+        "unpublish",
+        |row, _now| {
+            if !matches!(row.status.as_str(), "published" | "scheduled") {
+                return Err(ApiError::Conflict {
+                    detail: format!("the article is {}, not published", row.status),
+                });
+            }
+            let mut changes = row.changes();
+            changes.status = "draft".to_owned();
+            changes.published_at = None;
+            Ok(changes)
+        },
+    )
+    .await
+}
+
+/// Archive an article.
+///
+/// Editors only. An archived article is kept for the record but hidden from public reads.
+#[utoipa::path(
+    tag = "articles",
+    params(
+        ("id" = String, Path, description = "Article id or slug"),
+        ("If-Match" = Option<String>, Header, description = "When sent, must be the current ETag"),
+        ("Idempotency-Key" = Option<String>, Header, description = "Replays the first answer when the same key and body are sent again")
+    ),
+    responses(
+        (status = 200, description = "Archived", body = Article),
+        (status = 401, description = "Not signed in"),
+        (status = 403, description = "Only editors may archive"),
+        (status = 404, description = "No such article, or not visible"),
+        (status = 409, description = "Already archived"),
+        (status = 412, description = "If-Match is stale")
+    ),
+    security(("bearer" = []))
+)]
+#[post("/v1/articles/{id}/archive")]
+pub async fn archive_article(
+    state: web::Data<AppState>,
+    editor: SignedIn<Editor>,
+    req: HttpRequest,
+    path: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let caller = Caller::User(editor.user);
+    transition(
+        state,
+        caller,
+        req,
+        path.into_inner(),
+        "unpublish",
+        |row, _now| {
+            if row.status == "archived" {
+                return Err(ApiError::Conflict {
+                    detail: "the article is already archived".to_owned(),
+                });
+            }
+            let mut changes = row.changes();
+            changes.status = "archived".to_owned();
+            Ok(changes)
+        },
+    )
+    .await
+}
+
+/// Append a correction.
+///
+/// Editors only. The note is added to `corrections` with the time; earlier corrections are
+/// never changed or removed.
+#[utoipa::path(
+    tag = "articles",
+    params(
+        ("id" = String, Path, description = "Article id or slug"),
+        ("If-Match" = Option<String>, Header, description = "When sent, must be the current ETag"),
+        ("Idempotency-Key" = Option<String>, Header, description = "Replays the first answer when the same key and body are sent again")
+    ),
+    request_body = CreateCorrection,
+    responses(
+        (status = 200, description = "The article with the correction appended", body = Article),
+        (status = 400, description = "Malformed JSON"),
+        (status = 401, description = "Not signed in"),
+        (status = 403, description = "Only editors may correct"),
+        (status = 404, description = "No such article, or not visible"),
+        (status = 412, description = "If-Match is stale"),
+        (status = 422, description = "Empty or too long note")
+    ),
+    security(("bearer" = []))
+)]
+#[post("/v1/articles/{id}/corrections")]
+pub async fn create_correction(
+    state: web::Data<AppState>,
+    editor: SignedIn<Editor>,
+    req: HttpRequest,
+    path: web::Path<String>,
+    body: web::Json<CreateCorrection>,
+) -> Result<HttpResponse, ApiError> {
+    let caller = Caller::User(editor.user);
+    let note = body.into_inner().note;
+    if note.trim().is_empty() || note.chars().count() > 2000 {
+        return Err(ApiError::invalid(vec![FieldError::new(
+            "note",
+            "must be 1 to 2000 characters",
+        )]));
+    }
+    transition(
+        state,
+        caller,
+        req,
+        path.into_inner(),
+        "update",
+        move |row, now| {
+            let mut corrections: Vec<Correction> =
+                serde_json::from_str(&row.corrections).unwrap_or_default();
+            corrections.push(Correction {
+                at: now.to_owned(),
+                note,
+            });
+            let mut changes = row.changes();
+            changes.corrections =
+                serde_json::to_string(&corrections).map_err(ApiError::internal)?;
+            Ok(changes)
+        },
+    )
+    .await
+}

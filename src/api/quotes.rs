@@ -1,0 +1,629 @@
+//! Quotes: what speakers said, standing alone or attached to an article.
+
+use actix_web::{HttpRequest, HttpResponse, delete, get, patch, post, web};
+use diesel::sqlite::SqliteConnection;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+use crate::api::crud::{
+    self, Checks, IfMatch, ListPage, Sort, decode_cursor, not_null, paginate, parse_fields,
+    patch_field, sees_everything,
+};
+use crate::api::pagination;
+use crate::auth::{Caller, Contributor, Editor, SignedIn};
+use crate::db::content_support::{Keyset, NewChange, latest_change_at, record_change};
+use crate::db::quotes::{self as db, NewQuote, QuoteChanges, QuoteFilter, QuoteRow};
+use crate::error::ApiError;
+use crate::http::cache::{CachePolicy, conditional_resource};
+use crate::state::AppState;
+
+const TEXT_MAX: usize = 5_000;
+const SHORT_MAX: usize = 500;
+
+/// Something a speaker said.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[schema(example = json!({
+    "id": "0193a3c4-7000-7000-8000-000000000002",
+    "text": "This is a budget for growth, not for austerity.",
+    "speaker_id": "0193a3c4-5b6e-7f00-8a1b-2c3d4e5f6a7b",
+    "article_id": "0193a3c4-6000-7000-8000-000000000001",
+    "context": "said at a press conference after the vote",
+    "speaker_title": null,
+    "said_on": "2026-11-29",
+    "created_at": "2026-11-30T09:05:00.000000Z",
+    "updated_at": "2026-11-30T09:05:00.000000Z",
+    "version": 1
+}))]
+pub struct Quote {
+    /// Opaque id.
+    pub id: String,
+    /// What was said.
+    pub text: String,
+    /// Who said it (a speaker id).
+    pub speaker_id: String,
+    /// The article it belongs to; null when it stands alone.
+    pub article_id: Option<String>,
+    /// How it was said, e.g. "said at the forum".
+    pub context: Option<String>,
+    /// The speaker's title at the time, when it differs from their current one.
+    pub speaker_title: Option<String>,
+    /// The day it was said (`YYYY-MM-DD`).
+    #[schema(format = Date)]
+    pub said_on: Option<String>,
+    /// Creation time (RFC 3339 UTC).
+    pub created_at: String,
+    /// Time of the last change.
+    pub updated_at: String,
+    /// Grows by one with each change.
+    pub version: i64,
+}
+
+impl From<QuoteRow> for Quote {
+    fn from(row: QuoteRow) -> Self {
+        Quote {
+            id: row.id,
+            text: row.text,
+            speaker_id: row.speaker_id,
+            article_id: row.article_id,
+            context: row.context,
+            speaker_title: row.speaker_title,
+            said_on: row.said_on,
+            created_at: row.created_at,
+            updated_at: row.updated_at,
+            version: row.version,
+        }
+    }
+}
+
+/// The documented body of a list of [`Quote`] (see [`crud::sparse_page_schema`]).
+pub struct QuotePage;
+
+impl utoipa::PartialSchema for QuotePage {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        crud::sparse_page_schema("Quote")
+    }
+}
+
+impl ToSchema for QuotePage {
+    fn schemas(
+        schemas: &mut Vec<(
+            String,
+            utoipa::openapi::RefOr<utoipa::openapi::schema::Schema>,
+        )>,
+    ) {
+        crud::page_item_schemas::<Quote>(schemas);
+    }
+}
+
+/// The fields of a [`Quote`], for `fields=`.
+pub const QUOTE_FIELDS: &[&str] = &[
+    "id",
+    "text",
+    "speaker_id",
+    "article_id",
+    "context",
+    "speaker_title",
+    "said_on",
+    "created_at",
+    "updated_at",
+    "version",
+];
+
+/// A new quote.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({
+    "text": "This is a budget for growth, not for austerity.",
+    "speaker_id": "0193a3c4-5b6e-7f00-8a1b-2c3d4e5f6a7b",
+    "context": "said at a press conference after the vote",
+    "said_on": "2026-11-29"
+}))]
+pub struct CreateQuote {
+    /// What was said (1 to 5,000 characters).
+    pub text: String,
+    /// An existing speaker's id or slug.
+    pub speaker_id: String,
+    /// An existing article's id, or absent for a quote that stands alone.
+    pub article_id: Option<String>,
+    /// How it was said (at most 500 characters).
+    pub context: Option<String>,
+    /// The speaker's title at the time (at most 500 characters).
+    pub speaker_title: Option<String>,
+    /// The day it was said (`YYYY-MM-DD`).
+    #[schema(format = Date)]
+    pub said_on: Option<String>,
+}
+
+/// Changes to a quote, with JSON merge-patch semantics: absent fields stay as they are,
+/// `null` clears a nullable field.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"context": "said in a radio interview", "article_id": null}))]
+pub struct UpdateQuote {
+    /// What was said; cannot be null.
+    #[serde(default, deserialize_with = "patch_field")]
+    #[schema(value_type = String, required = false)]
+    pub text: Option<Option<String>>,
+    /// Another speaker's id or slug; cannot be null.
+    #[serde(default, deserialize_with = "patch_field")]
+    #[schema(value_type = String, required = false)]
+    pub speaker_id: Option<Option<String>>,
+    /// The article it belongs to; null detaches it.
+    #[serde(default, deserialize_with = "patch_field")]
+    #[schema(value_type = Option<String>)]
+    pub article_id: Option<Option<String>>,
+    /// How it was said.
+    #[serde(default, deserialize_with = "patch_field")]
+    #[schema(value_type = Option<String>)]
+    pub context: Option<Option<String>>,
+    /// The speaker's title at the time.
+    #[serde(default, deserialize_with = "patch_field")]
+    #[schema(value_type = Option<String>)]
+    pub speaker_title: Option<Option<String>>,
+    /// The day it was said (`YYYY-MM-DD`).
+    #[serde(default, deserialize_with = "patch_field")]
+    #[schema(value_type = Option<String>, format = Date)]
+    pub said_on: Option<Option<String>>,
+}
+
+/// Query parameters of a speaker's quote list.
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct QuoteListQuery {
+    /// Items per page, 1 to 100 (default 20).
+    #[param(minimum = 1, maximum = 100)]
+    pub limit: Option<i64>,
+    /// `next_cursor` of the previous page.
+    pub cursor: Option<String>,
+    /// `created_at` or `updated_at`; prefix `-` for descending (default `-created_at`).
+    #[param(pattern = "^-?(created_at|updated_at)$")]
+    pub sort: Option<String>,
+    /// Comma-separated fields to return (`id` is always included).
+    pub fields: Option<String>,
+    /// `true` adds `total`.
+    pub count: Option<bool>,
+}
+
+/// Query parameters of the quote list.
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct QuotesQuery {
+    /// Items per page, 1 to 100 (default 20).
+    #[param(minimum = 1, maximum = 100)]
+    pub limit: Option<i64>,
+    /// `next_cursor` of the previous page.
+    pub cursor: Option<String>,
+    /// `created_at` or `updated_at`; prefix `-` for descending (default `-created_at`).
+    #[param(pattern = "^-?(created_at|updated_at)$")]
+    pub sort: Option<String>,
+    /// Comma-separated fields to return (`id` is always included).
+    pub fields: Option<String>,
+    /// `true` adds `total`.
+    pub count: Option<bool>,
+    /// Only quotes of this speaker (id).
+    pub speaker_id: Option<String>,
+    /// Only quotes belonging to this article (id).
+    pub article_id: Option<String>,
+}
+
+const QUOTE_SORTS: &[(&str, &str)] = &[
+    ("created_at", "quotes.created_at"),
+    ("updated_at", "quotes.updated_at"),
+];
+
+/// Loads quotes by id in one query, for `include=quotes`, leaving out those the caller may not
+/// see (see the README: the public sees standalone quotes and those of visible articles).
+pub fn load_quotes(
+    conn: &mut SqliteConnection,
+    ids: &[String],
+    caller: &Caller,
+) -> Result<Vec<Quote>, ApiError> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let public_at = (!sees_everything(caller)).then(crate::time::now);
+    Ok(db::by_ids(conn, ids, public_at.as_deref())?
+        .into_iter()
+        .map(Quote::from)
+        .collect())
+}
+
+fn quote_path(id: &str) -> String {
+    format!("/v1/quotes/{id}")
+}
+
+fn policy(state: &AppState, caller: &Caller) -> CachePolicy {
+    CachePolicy::for_caller(caller, state.settings.cache_max_age)
+}
+
+/// A list of quotes under `filter`, answered for `caller`; shared with the speaker's quotes.
+pub async fn list_quotes_for(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    caller: Caller,
+    mut filter: QuoteFilter,
+    query: QuoteListQuery,
+) -> Result<HttpResponse, ApiError> {
+    let limit = pagination::limit(query.limit)?;
+    let sort = Sort::parse(query.sort.as_deref(), QUOTE_SORTS, "-created_at")?;
+    let fields = parse_fields(query.fields.as_deref(), QUOTE_FIELDS)?;
+    let fingerprint = format!(
+        "{}|{}|{}",
+        sort.text(),
+        filter.speaker_id.as_deref().unwrap_or(""),
+        filter.article_id.as_deref().unwrap_or("")
+    );
+    let after = decode_cursor(query.cursor.as_deref(), &fingerprint)?;
+    let keyset = Keyset {
+        column: sort.column,
+        descending: sort.descending,
+        after,
+        fetch: limit + 1,
+    };
+    let want_total = query.count == Some(true);
+    filter.public_at = (!sees_everything(&caller)).then(crate::time::now);
+    let page = state
+        .db
+        .read(move |conn| {
+            let rows = db::list(conn, &filter, &keyset)?;
+            let (rows, next_cursor) = paginate(rows, limit, &fingerprint, |row| {
+                let key = match sort.field {
+                    "updated_at" => row.updated_at.clone(),
+                    _ => row.created_at.clone(),
+                };
+                (key, row.id.clone())
+            });
+            let total = if want_total {
+                Some(db::count(conn, &filter)?)
+            } else {
+                None
+            };
+            Ok(ListPage {
+                items: rows.into_iter().map(Quote::from).collect::<Vec<_>>(),
+                next_cursor,
+                total,
+                last_modified: latest_change_at(conn)?,
+            })
+        })
+        .await?;
+    crud::list_response(
+        &req,
+        &state.public_url,
+        policy(&state, &caller),
+        page,
+        fields.as_deref(),
+    )
+}
+
+/// Lists quotes, newest first unless `sort` says otherwise. The public sees quotes that stand
+/// alone or belong to a publicly visible article; signed-in users see all.
+#[utoipa::path(
+    tag = "quotes",
+    params(QuotesQuery),
+    responses(
+        (status = 200, description = "A page of quotes; `Link` points at the next page", body = QuotePage),
+        (status = 304, description = "The client's copy is current"),
+        (status = 400, description = "Unknown parameter, bad `limit`, `sort`, `fields` or `cursor`"),
+        (status = 401, description = "Credentials were presented but are not valid")
+    )
+)]
+#[get("/v1/quotes")]
+pub async fn list_quotes(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    caller: Caller,
+    query: web::Query<QuotesQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let query = query.into_inner();
+    let filter = QuoteFilter {
+        speaker_id: query.speaker_id,
+        article_id: query.article_id,
+        public_at: None,
+    };
+    let list = QuoteListQuery {
+        limit: query.limit,
+        cursor: query.cursor,
+        sort: query.sort,
+        fields: query.fields,
+        count: query.count,
+    };
+    list_quotes_for(req, state, caller, filter, list).await
+}
+
+fn check_said_on(checks: &mut Checks, said_on: Option<&str>) {
+    if let Some(day) = said_on
+        && chrono::NaiveDate::parse_from_str(day, "%Y-%m-%d").is_err()
+    {
+        checks.push("said_on", "must be a date written YYYY-MM-DD");
+    }
+}
+
+/// Resolves a speaker id or slug to the id; records a problem when there is none.
+fn resolve_speaker(
+    conn: &mut SqliteConnection,
+    checks: &mut Checks,
+    key: &str,
+) -> Result<Option<String>, ApiError> {
+    let found = crate::db::speakers::find(conn, key)?.map(|s| s.id);
+    if found.is_none() {
+        checks.push("speaker_id", format!("no speaker with id or slug `{key}`"));
+    }
+    Ok(found)
+}
+
+fn check_article(
+    conn: &mut SqliteConnection,
+    checks: &mut Checks,
+    article: Option<&str>,
+) -> Result<(), ApiError> {
+    if let Some(id) = article
+        && !db::article_exists(conn, id)?
+    {
+        checks.push("article_id", format!("no article with id `{id}`"));
+    }
+    Ok(())
+}
+
+/// Creates a quote. Contributors and above.
+#[utoipa::path(
+    tag = "quotes",
+    request_body = CreateQuote,
+    security(("bearer" = [])),
+    responses(
+        (status = 201, description = "Created; `Location` and `ETag` are set", body = Quote),
+        (status = 400, description = "The body is not JSON"),
+        (status = 401, description = "Not signed in"),
+        (status = 403, description = "Not a contributor, editor or admin"),
+        (status = 413, description = "The body is too large"),
+        (status = 415, description = "The body is not `application/json`"),
+        (status = 422, description = "Invalid or unknown fields, or a `speaker_id` or `article_id` that does not exist")
+    )
+)]
+#[post("/v1/quotes")]
+pub async fn create_quote(
+    state: web::Data<AppState>,
+    author: SignedIn<Contributor>,
+    body: web::Json<CreateQuote>,
+) -> Result<HttpResponse, ApiError> {
+    let user = author.id.clone();
+    let body = body.into_inner();
+    let mut checks = Checks::default();
+    checks.required("text", &body.text, TEXT_MAX);
+    checks.optional("context", body.context.as_deref(), SHORT_MAX);
+    checks.optional("speaker_title", body.speaker_title.as_deref(), SHORT_MAX);
+    check_said_on(&mut checks, body.said_on.as_deref());
+    let quote = state
+        .db
+        .write(move |conn| {
+            let speaker = resolve_speaker(conn, &mut checks, &body.speaker_id)?;
+            check_article(conn, &mut checks, body.article_id.as_deref())?;
+            checks.finish()?;
+            let speaker_id = speaker.ok_or_else(|| ApiError::internal("speaker vanished"))?;
+            let now = crate::time::now();
+            let row = db::insert(
+                conn,
+                &NewQuote {
+                    id: crud::new_id(),
+                    text: body.text,
+                    speaker_id,
+                    article_id: body.article_id,
+                    context: body.context,
+                    speaker_title: body.speaker_title,
+                    said_on: body.said_on,
+                    created_by: Some(user),
+                    created_at: now.clone(),
+                    updated_at: now.clone(),
+                    version: 1,
+                },
+            )?;
+            record_change(
+                conn,
+                &NewChange {
+                    resource: "quote",
+                    resource_id: &row.id,
+                    operation: "create",
+                    version: row.version,
+                    at: &now,
+                },
+            )?;
+            Ok(Quote::from(row))
+        })
+        .await?;
+    crud::write_response(Some(&quote_path(&quote.id)), &quote, quote.version)
+}
+
+/// Reads a quote. The public only sees quotes that stand alone or belong to a publicly visible
+/// article.
+#[utoipa::path(
+    tag = "quotes",
+    params(("id" = String, Path, description = "Quote id")),
+    responses(
+        (status = 200, description = "The quote, with `ETag` and `Last-Modified`", body = Quote),
+        (status = 304, description = "The client's copy is current"),
+        (status = 401, description = "Credentials were presented but are not valid"),
+        (status = 404, description = "No such quote, or not visible to the caller")
+    )
+)]
+#[get("/v1/quotes/{id}")]
+pub async fn get_quote(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    caller: Caller,
+    path: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let id = path.into_inner();
+    let public_at = (!sees_everything(&caller)).then(crate::time::now);
+    let row = state
+        .db
+        .read(move |conn| {
+            db::find(conn, &id, public_at.as_deref())?
+                .ok_or_else(|| ApiError::not_found("quote", &id))
+        })
+        .await?;
+    let version = row.version;
+    let updated = crate::time::parse(&row.updated_at);
+    let body = serde_json::to_vec(&Quote::from(row)).map_err(ApiError::internal)?;
+    Ok(conditional_resource(
+        &req,
+        body,
+        version,
+        updated,
+        policy(&state, &caller),
+    ))
+}
+
+/// Changes a quote (JSON merge patch). Contributors and above; `If-Match` required.
+#[utoipa::path(
+    tag = "quotes",
+    params(
+        ("id" = String, Path, description = "Quote id"),
+        ("If-Match" = String, Header, description = "The ETag of the quote as last read")
+    ),
+    request_body = UpdateQuote,
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The changed quote, with its new `ETag`", body = Quote),
+        (status = 400, description = "The body is not JSON"),
+        (status = 401, description = "Not signed in"),
+        (status = 403, description = "Not a contributor, editor or admin"),
+        (status = 404, description = "No such quote"),
+        (status = 412, description = "`If-Match` does not match the current version"),
+        (status = 413, description = "The body is too large"),
+        (status = 415, description = "The body is not `application/json`"),
+        (status = 422, description = "Invalid, null or unknown fields, or a `speaker_id` or `article_id` that does not exist"),
+        (status = 428, description = "`If-Match` is missing")
+    )
+)]
+#[patch("/v1/quotes/{id}")]
+pub async fn update_quote(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    _user: SignedIn<Contributor>,
+    path: web::Path<String>,
+    body: web::Json<UpdateQuote>,
+) -> Result<HttpResponse, ApiError> {
+    let if_match = IfMatch::from_request(&req)?;
+    let id = path.into_inner();
+    let body = body.into_inner();
+    let mut checks = Checks::default();
+    let text = not_null(&mut checks, "text", body.text);
+    let speaker_key = not_null(&mut checks, "speaker_id", body.speaker_id);
+    if let Some(text) = &text {
+        checks.required("text", text, TEXT_MAX);
+    }
+    for (field, value) in [
+        ("context", &body.context),
+        ("speaker_title", &body.speaker_title),
+    ] {
+        checks.optional(field, value.as_ref().and_then(|v| v.as_deref()), SHORT_MAX);
+    }
+    check_said_on(
+        &mut checks,
+        body.said_on.as_ref().and_then(|v| v.as_deref()),
+    );
+    let quote = state
+        .db
+        .write(move |conn| {
+            let current =
+                db::find(conn, &id, None)?.ok_or_else(|| ApiError::not_found("quote", &id))?;
+            if_match.check(current.version)?;
+            let speaker_id = match &speaker_key {
+                Some(key) => resolve_speaker(conn, &mut checks, key)?,
+                None => None,
+            };
+            if let Some(Some(article)) = &body.article_id {
+                check_article(conn, &mut checks, Some(article))?;
+            }
+            checks.finish()?;
+            let now = crate::time::now();
+            let changes = QuoteChanges {
+                text,
+                speaker_id,
+                article_id: body.article_id,
+                context: body.context,
+                speaker_title: body.speaker_title,
+                said_on: body.said_on,
+                updated_at: Some(now.clone()),
+                version: Some(current.version + 1),
+            };
+            let row = db::update(conn, &current.id, &changes)?;
+            record_change(
+                conn,
+                &NewChange {
+                    resource: "quote",
+                    resource_id: &row.id,
+                    operation: "update",
+                    version: row.version,
+                    at: &now,
+                },
+            )?;
+            Ok(Quote::from(row))
+        })
+        .await?;
+    crud::write_response(None, &quote, quote.version)
+}
+
+/// Deletes a quote no article body uses. Editors and admins; `If-Match` required.
+#[utoipa::path(
+    tag = "quotes",
+    params(
+        ("id" = String, Path, description = "Quote id"),
+        ("If-Match" = String, Header, description = "The ETag of the quote as last read")
+    ),
+    security(("bearer" = [])),
+    responses(
+        (status = 204, description = "Deleted"),
+        (status = 401, description = "Not signed in"),
+        (status = 403, description = "Not an editor or admin"),
+        (status = 404, description = "No such quote"),
+        (status = 409, description = "An article's body still uses the quote; the detail says how many"),
+        (status = 412, description = "`If-Match` does not match the current version"),
+        (status = 428, description = "`If-Match` is missing")
+    )
+)]
+#[delete("/v1/quotes/{id}")]
+pub async fn delete_quote(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    _user: SignedIn<Editor>,
+    path: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let if_match = IfMatch::from_request(&req)?;
+    let id = path.into_inner();
+    state
+        .db
+        .write(move |conn| {
+            let current =
+                db::find(conn, &id, None)?.ok_or_else(|| ApiError::not_found("quote", &id))?;
+            if_match.check(current.version)?;
+            let uses = db::article_use_count(conn, &current.id)?;
+            if uses > 0 {
+                let noun = if uses == 1 {
+                    "article uses"
+                } else {
+                    "articles use"
+                };
+                return Err(ApiError::Conflict {
+                    detail: format!(
+                        "{uses} {noun} this quote in a quote block; remove it from them first"
+                    ),
+                });
+            }
+            db::delete(conn, &current.id)?;
+            record_change(
+                conn,
+                &NewChange {
+                    resource: "quote",
+                    resource_id: &current.id,
+                    operation: "delete",
+                    version: current.version,
+                    at: &crate::time::now(),
+                },
+            )?;
+            Ok(())
+        })
+        .await?;
+    Ok(HttpResponse::NoContent().finish())
+}

@@ -1,0 +1,878 @@
+//! Speakers: the people quoted, with their titles and organisations, and what they said where.
+
+use actix_web::{HttpRequest, HttpResponse, delete, get, patch, post, web};
+use diesel::sqlite::SqliteConnection;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+use crate::api::crud::{
+    self, Checks, IfMatch, ListPage, Sort, decode_cursor, not_null, paginate, parse_fields,
+    patch_field, sees_everything,
+};
+use crate::api::pagination;
+use crate::api::quotes::{QuoteListQuery, list_quotes_for};
+use crate::auth::{Caller, Contributor, Editor, SignedIn};
+use crate::db::content_support::{Keyset, NewChange, latest_change_at, record_change};
+use crate::db::quotes::QuoteFilter;
+use crate::db::speakers::{self as db, NewSpeaker, QuotingArticleRow, SpeakerChanges, SpeakerRow};
+use crate::error::ApiError;
+use crate::http::cache::{CachePolicy, conditional_resource};
+use crate::state::AppState;
+
+const NAME_MAX: usize = 200;
+const TEXT_MAX: usize = 200;
+const BIO_MAX: usize = 10_000;
+const SLUG_MAX: usize = 120;
+
+/// A person quoted in the news.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[schema(example = json!({
+    "id": "0193a3c4-5b6e-7f00-8a1b-2c3d4e5f6a7b",
+    "slug": "amina-diallo",
+    "name": "Amina Diallo",
+    "title": "Minister of Finance",
+    "organization": "Ministry of Finance",
+    "bio": "Economist, minister since 2025.",
+    "photo_media_id": null,
+    "created_at": "2026-11-30T09:00:00.000000Z",
+    "updated_at": "2026-11-30T09:00:00.000000Z",
+    "version": 1
+}))]
+pub struct Speaker {
+    /// Opaque id.
+    pub id: String,
+    /// Unique slug, usable wherever the id is.
+    pub slug: String,
+    /// Full name.
+    pub name: String,
+    /// Job title.
+    pub title: Option<String>,
+    /// Organisation.
+    pub organization: Option<String>,
+    /// Short biography.
+    pub bio: Option<String>,
+    /// Id of their portrait in `/v1/media`.
+    pub photo_media_id: Option<String>,
+    /// Creation time (RFC 3339 UTC).
+    pub created_at: String,
+    /// Time of the last change.
+    pub updated_at: String,
+    /// Grows by one with each change.
+    pub version: i64,
+}
+
+impl From<SpeakerRow> for Speaker {
+    fn from(row: SpeakerRow) -> Self {
+        Speaker {
+            id: row.id,
+            slug: row.slug,
+            name: row.name,
+            title: row.title,
+            organization: row.organization,
+            bio: row.bio,
+            photo_media_id: row.photo_media_id,
+            created_at: row.created_at,
+            updated_at: row.updated_at,
+            version: row.version,
+        }
+    }
+}
+
+/// The documented body of a list of [`Speaker`] (see [`crud::sparse_page_schema`]).
+pub struct SpeakerPage;
+
+impl utoipa::PartialSchema for SpeakerPage {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        crud::sparse_page_schema("Speaker")
+    }
+}
+
+impl ToSchema for SpeakerPage {
+    fn schemas(
+        schemas: &mut Vec<(
+            String,
+            utoipa::openapi::RefOr<utoipa::openapi::schema::Schema>,
+        )>,
+    ) {
+        crud::page_item_schemas::<Speaker>(schemas);
+    }
+}
+
+/// The documented body of a list of [`SpeakerArticle`] (see [`crud::sparse_page_schema`]).
+pub struct SpeakerArticlePage;
+
+impl utoipa::PartialSchema for SpeakerArticlePage {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        crud::sparse_page_schema("SpeakerArticle")
+    }
+}
+
+impl ToSchema for SpeakerArticlePage {
+    fn schemas(
+        schemas: &mut Vec<(
+            String,
+            utoipa::openapi::RefOr<utoipa::openapi::schema::Schema>,
+        )>,
+    ) {
+        crud::page_item_schemas::<SpeakerArticle>(schemas);
+    }
+}
+
+/// The fields of a [`Speaker`], for `fields=`.
+pub const SPEAKER_FIELDS: &[&str] = &[
+    "id",
+    "slug",
+    "name",
+    "title",
+    "organization",
+    "bio",
+    "photo_media_id",
+    "created_at",
+    "updated_at",
+    "version",
+];
+
+/// An article quoting a speaker, as listed on the speaker's page.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[schema(example = json!({
+    "id": "0193a3c4-6000-7000-8000-000000000001",
+    "slug": "budget-2027-passes",
+    "headline": "Budget for 2027 passes after all-night session",
+    "standfirst": "The finance minister called it a budget for growth.",
+    "section": "politics",
+    "status": "published",
+    "published_at": "2026-11-30T06:00:00.000000Z",
+    "created_at": "2026-11-29T18:00:00.000000Z",
+    "updated_at": "2026-11-30T06:00:00.000000Z"
+}))]
+pub struct SpeakerArticle {
+    /// Article id.
+    pub id: String,
+    /// Article slug.
+    pub slug: String,
+    /// Headline.
+    pub headline: String,
+    /// Standfirst.
+    pub standfirst: Option<String>,
+    /// Section.
+    pub section: Option<String>,
+    /// `draft`, `scheduled`, `published` or `archived` (the public only sees visible ones).
+    pub status: String,
+    /// Publication time.
+    pub published_at: Option<String>,
+    /// Creation time.
+    pub created_at: String,
+    /// Time of the last change.
+    pub updated_at: String,
+}
+
+impl From<QuotingArticleRow> for SpeakerArticle {
+    fn from(row: QuotingArticleRow) -> Self {
+        SpeakerArticle {
+            id: row.id,
+            slug: row.slug,
+            headline: row.headline,
+            standfirst: row.standfirst,
+            section: row.section,
+            status: row.status,
+            published_at: row.published_at,
+            created_at: row.created_at,
+            updated_at: row.updated_at,
+        }
+    }
+}
+
+const SPEAKER_ARTICLE_FIELDS: &[&str] = &[
+    "id",
+    "slug",
+    "headline",
+    "standfirst",
+    "section",
+    "status",
+    "published_at",
+    "created_at",
+    "updated_at",
+];
+
+/// A new speaker.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"name": "Amina Diallo", "title": "Minister of Finance", "organization": "Ministry of Finance"}))]
+pub struct CreateSpeaker {
+    /// Full name (1 to 200 characters).
+    pub name: String,
+    /// Lower-case letters, digits and single hyphens; made from the name when absent.
+    pub slug: Option<String>,
+    /// Job title (at most 200 characters).
+    pub title: Option<String>,
+    /// Organisation (at most 200 characters).
+    pub organization: Option<String>,
+    /// Short biography (at most 10,000 characters).
+    pub bio: Option<String>,
+    /// An existing media id for their portrait.
+    pub photo_media_id: Option<String>,
+}
+
+/// Changes to a speaker, with JSON merge-patch semantics: absent fields stay as they are,
+/// `null` clears a nullable field.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"title": "Prime Minister", "bio": null}))]
+pub struct UpdateSpeaker {
+    /// Full name; cannot be null.
+    #[serde(default, deserialize_with = "patch_field")]
+    #[schema(value_type = String, required = false)]
+    pub name: Option<Option<String>>,
+    /// New slug; cannot be null.
+    #[serde(default, deserialize_with = "patch_field")]
+    #[schema(value_type = String, required = false)]
+    pub slug: Option<Option<String>>,
+    /// Job title.
+    #[serde(default, deserialize_with = "patch_field")]
+    #[schema(value_type = Option<String>)]
+    pub title: Option<Option<String>>,
+    /// Organisation.
+    #[serde(default, deserialize_with = "patch_field")]
+    #[schema(value_type = Option<String>)]
+    pub organization: Option<Option<String>>,
+    /// Short biography.
+    #[serde(default, deserialize_with = "patch_field")]
+    #[schema(value_type = Option<String>)]
+    pub bio: Option<Option<String>>,
+    /// Portrait media id.
+    #[serde(default, deserialize_with = "patch_field")]
+    #[schema(value_type = Option<String>)]
+    pub photo_media_id: Option<Option<String>>,
+}
+
+/// Query parameters of the speaker list.
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct SpeakerListQuery {
+    /// Items per page, 1 to 100 (default 20).
+    #[param(minimum = 1, maximum = 100)]
+    pub limit: Option<i64>,
+    /// `next_cursor` of the previous page.
+    pub cursor: Option<String>,
+    /// `name` (default), `created_at` or `updated_at`; prefix `-` for descending.
+    #[param(pattern = "^-?(name|created_at|updated_at)$")]
+    pub sort: Option<String>,
+    /// Comma-separated fields to return (`id` is always included).
+    pub fields: Option<String>,
+    /// `true` adds `total`.
+    pub count: Option<bool>,
+}
+
+/// Query parameters of the articles quoting a speaker.
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct SpeakerArticlesQuery {
+    /// Items per page, 1 to 100 (default 20).
+    #[param(minimum = 1, maximum = 100)]
+    pub limit: Option<i64>,
+    /// `next_cursor` of the previous page.
+    pub cursor: Option<String>,
+    /// `published_at`, `created_at` or `updated_at`; prefix `-` for descending (default
+    /// `-published_at`; unpublished articles sort as the earliest).
+    #[param(pattern = "^-?(published_at|created_at|updated_at)$")]
+    pub sort: Option<String>,
+    /// Comma-separated fields to return (`id` is always included).
+    pub fields: Option<String>,
+    /// `true` adds `total`.
+    pub count: Option<bool>,
+}
+
+const SPEAKER_SORTS: &[(&str, &str)] = &[
+    ("name", "speakers.name"),
+    ("created_at", "speakers.created_at"),
+    ("updated_at", "speakers.updated_at"),
+];
+
+const ARTICLE_SORTS: &[(&str, &str)] = &[
+    ("published_at", "COALESCE(articles.published_at, '')"),
+    ("created_at", "articles.created_at"),
+    ("updated_at", "articles.updated_at"),
+];
+
+/// Loads speakers by id in one query, for `include=speakers`. Speakers are public, so there is
+/// no visibility rule; ids that do not exist are left out.
+pub fn load_speakers(
+    conn: &mut SqliteConnection,
+    ids: &[String],
+) -> Result<Vec<Speaker>, ApiError> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    Ok(db::by_ids(conn, ids)?
+        .into_iter()
+        .map(Speaker::from)
+        .collect())
+}
+
+/// A slug made from a name: ASCII letters and digits in lower case, other runs as one hyphen.
+pub fn slugify(text: &str) -> String {
+    let mut slug = String::with_capacity(text.len());
+    for c in text.chars() {
+        let c = fold_accent(c);
+        if c.is_ascii_alphanumeric() {
+            slug.push(c.to_ascii_lowercase());
+        } else if !slug.is_empty() && !slug.ends_with('-') {
+            slug.push('-');
+        }
+    }
+    let mut slug: String = slug
+        .trim_end_matches('-')
+        .chars()
+        .take(SLUG_MAX - 8)
+        .collect();
+    slug = slug.trim_end_matches('-').to_owned();
+    if slug.is_empty() {
+        "speaker".to_owned()
+    } else {
+        slug
+    }
+}
+
+fn fold_accent(c: char) -> char {
+    match c {
+        'à' | 'á' | 'â' | 'ã' | 'ä' | 'å' | 'À' | 'Á' | 'Â' | 'Ã' | 'Ä' | 'Å' => 'a',
+        'ç' | 'Ç' => 'c',
+        'è' | 'é' | 'ê' | 'ë' | 'È' | 'É' | 'Ê' | 'Ë' => 'e',
+        'ì' | 'í' | 'î' | 'ï' | 'Ì' | 'Í' | 'Î' | 'Ï' => 'i',
+        'ñ' | 'Ñ' => 'n',
+        'ò' | 'ó' | 'ô' | 'õ' | 'ö' | 'ø' | 'Ò' | 'Ó' | 'Ô' | 'Õ' | 'Ö' | 'Ø' => 'o',
+        'ù' | 'ú' | 'û' | 'ü' | 'Ù' | 'Ú' | 'Û' | 'Ü' => 'u',
+        'ý' | 'ÿ' | 'Ý' => 'y',
+        other => other,
+    }
+}
+
+/// True for a slug clients may choose: 1 to 120 of `a-z`, `0-9` and single inner hyphens, and
+/// not shaped like an id.
+pub fn valid_slug(slug: &str) -> bool {
+    !slug.is_empty()
+        && slug.len() <= SLUG_MAX
+        && slug
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        && !slug.starts_with('-')
+        && !slug.ends_with('-')
+        && !slug.contains("--")
+        && uuid::Uuid::try_parse(slug).is_err()
+}
+
+fn unique_slug(conn: &mut SqliteConnection, base: &str) -> Result<String, ApiError> {
+    if !db::slug_taken(conn, base, None)? {
+        return Ok(base.to_owned());
+    }
+    for n in 2.. {
+        let candidate = format!("{base}-{n}");
+        if !db::slug_taken(conn, &candidate, None)? {
+            return Ok(candidate);
+        }
+    }
+    Err(ApiError::internal("no free slug"))
+}
+
+fn check_photo(
+    conn: &mut SqliteConnection,
+    checks: &mut Checks,
+    photo: Option<&str>,
+) -> Result<(), ApiError> {
+    if let Some(id) = photo
+        && !crate::db::media::exists(conn, id)?
+    {
+        checks.push("photo_media_id", format!("no media with id `{id}`"));
+    }
+    Ok(())
+}
+
+fn duplicate_slug(slug: &str) -> ApiError {
+    ApiError::Conflict {
+        detail: format!("another speaker already has the slug `{slug}`"),
+    }
+}
+
+fn speaker_path(id: &str) -> String {
+    format!("/v1/speakers/{id}")
+}
+
+fn policy(state: &AppState, caller: &Caller) -> CachePolicy {
+    CachePolicy::for_caller(caller, state.settings.cache_max_age)
+}
+
+/// Lists speakers, by name unless `sort` says otherwise.
+#[utoipa::path(
+    tag = "speakers",
+    params(SpeakerListQuery),
+    responses(
+        (status = 200, description = "A page of speakers; `Link` points at the next page", body = SpeakerPage),
+        (status = 304, description = "The client's copy is current"),
+        (status = 400, description = "Unknown parameter, bad `limit`, `sort`, `fields` or `cursor`"),
+        (status = 401, description = "Credentials were presented but are not valid")
+    )
+)]
+#[get("/v1/speakers")]
+pub async fn list_speakers(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    caller: Caller,
+    query: web::Query<SpeakerListQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let query = query.into_inner();
+    let limit = pagination::limit(query.limit)?;
+    let sort = Sort::parse(query.sort.as_deref(), SPEAKER_SORTS, "name")?;
+    let fields = parse_fields(query.fields.as_deref(), SPEAKER_FIELDS)?;
+    let fingerprint = sort.text();
+    let after = decode_cursor(query.cursor.as_deref(), &fingerprint)?;
+    let keyset = Keyset {
+        column: sort.column,
+        descending: sort.descending,
+        after,
+        fetch: limit + 1,
+    };
+    let want_total = query.count == Some(true);
+    let page = state
+        .db
+        .read(move |conn| {
+            let rows = db::list(conn, &keyset)?;
+            let (rows, next_cursor) = paginate(rows, limit, &fingerprint, |row| {
+                (speaker_sort_key(row, sort.field), row.id.clone())
+            });
+            let total = if want_total {
+                Some(db::count(conn)?)
+            } else {
+                None
+            };
+            Ok(ListPage {
+                items: rows.into_iter().map(Speaker::from).collect::<Vec<_>>(),
+                next_cursor,
+                total,
+                last_modified: latest_change_at(conn)?,
+            })
+        })
+        .await?;
+    crud::list_response(
+        &req,
+        &state.public_url,
+        policy(&state, &caller),
+        page,
+        fields.as_deref(),
+    )
+}
+
+fn speaker_sort_key(row: &SpeakerRow, field: &str) -> String {
+    match field {
+        "created_at" => row.created_at.clone(),
+        "updated_at" => row.updated_at.clone(),
+        _ => row.name.clone(),
+    }
+}
+
+/// Creates a speaker. Contributors and above.
+#[utoipa::path(
+    tag = "speakers",
+    request_body = CreateSpeaker,
+    security(("bearer" = [])),
+    responses(
+        (status = 201, description = "Created; `Location` and `ETag` are set", body = Speaker),
+        (status = 400, description = "The body is not JSON"),
+        (status = 401, description = "Not signed in"),
+        (status = 403, description = "Not a contributor, editor or admin"),
+        (status = 409, description = "Another speaker has this slug"),
+        (status = 413, description = "The body is too large"),
+        (status = 415, description = "The body is not `application/json`"),
+        (status = 422, description = "Invalid or unknown fields, or a `photo_media_id` that does not exist")
+    )
+)]
+#[post("/v1/speakers")]
+pub async fn create_speaker(
+    state: web::Data<AppState>,
+    author: SignedIn<Contributor>,
+    body: web::Json<CreateSpeaker>,
+) -> Result<HttpResponse, ApiError> {
+    let user = author.id.clone();
+    let body = body.into_inner();
+    let mut checks = Checks::default();
+    checks.required("name", &body.name, NAME_MAX);
+    checks.optional("title", body.title.as_deref(), TEXT_MAX);
+    checks.optional("organization", body.organization.as_deref(), TEXT_MAX);
+    checks.optional("bio", body.bio.as_deref(), BIO_MAX);
+    if let Some(slug) = &body.slug
+        && !valid_slug(slug)
+    {
+        checks.push(
+            "slug",
+            "must be 1 to 120 lower-case letters, digits and single hyphens, and not an id",
+        );
+    }
+    let speaker = state
+        .db
+        .write(move |conn| {
+            check_photo(conn, &mut checks, body.photo_media_id.as_deref())?;
+            checks.finish()?;
+            let slug = match body.slug {
+                Some(slug) if db::slug_taken(conn, &slug, None)? => {
+                    return Err(duplicate_slug(&slug));
+                }
+                Some(slug) => slug,
+                None => unique_slug(conn, &slugify(&body.name))?,
+            };
+            let now = crate::time::now();
+            let row = db::insert(
+                conn,
+                &NewSpeaker {
+                    id: crud::new_id(),
+                    slug,
+                    name: body.name.trim().to_owned(),
+                    title: body.title,
+                    organization: body.organization,
+                    bio: body.bio,
+                    photo_media_id: body.photo_media_id,
+                    created_by: Some(user),
+                    created_at: now.clone(),
+                    updated_at: now.clone(),
+                    version: 1,
+                },
+            )?;
+            record_change(
+                conn,
+                &NewChange {
+                    resource: "speaker",
+                    resource_id: &row.id,
+                    operation: "create",
+                    version: row.version,
+                    at: &now,
+                },
+            )?;
+            Ok(Speaker::from(row))
+        })
+        .await?;
+    crud::write_response(Some(&speaker_path(&speaker.id)), &speaker, speaker.version)
+}
+
+/// Reads a speaker by id or slug.
+#[utoipa::path(
+    tag = "speakers",
+    params(("id" = String, Path, description = "Speaker id or slug")),
+    responses(
+        (status = 200, description = "The speaker, with `ETag` and `Last-Modified`", body = Speaker),
+        (status = 304, description = "The client's copy is current"),
+        (status = 401, description = "Credentials were presented but are not valid"),
+        (status = 404, description = "No such speaker")
+    )
+)]
+#[get("/v1/speakers/{id}")]
+pub async fn get_speaker(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    caller: Caller,
+    path: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let key = path.into_inner();
+    let row = find_speaker(&state, key).await?;
+    let body = serde_json::to_vec(&Speaker::from(row.clone())).map_err(ApiError::internal)?;
+    Ok(conditional_resource(
+        &req,
+        body,
+        row.version,
+        crate::time::parse(&row.updated_at),
+        policy(&state, &caller),
+    ))
+}
+
+async fn find_speaker(state: &AppState, key: String) -> Result<SpeakerRow, ApiError> {
+    state
+        .db
+        .read(move |conn| db::find(conn, &key)?.ok_or_else(|| ApiError::not_found("speaker", &key)))
+        .await
+}
+
+/// Changes a speaker (JSON merge patch). Contributors and above; `If-Match` required.
+#[utoipa::path(
+    tag = "speakers",
+    params(
+        ("id" = String, Path, description = "Speaker id or slug"),
+        ("If-Match" = String, Header, description = "The ETag of the speaker as last read")
+    ),
+    request_body = UpdateSpeaker,
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The changed speaker, with its new `ETag`", body = Speaker),
+        (status = 400, description = "The body is not JSON"),
+        (status = 401, description = "Not signed in"),
+        (status = 403, description = "Not a contributor, editor or admin"),
+        (status = 404, description = "No such speaker"),
+        (status = 409, description = "Another speaker has this slug"),
+        (status = 412, description = "`If-Match` does not match the current version"),
+        (status = 413, description = "The body is too large"),
+        (status = 415, description = "The body is not `application/json`"),
+        (status = 422, description = "Invalid, null or unknown fields"),
+        (status = 428, description = "`If-Match` is missing")
+    )
+)]
+#[patch("/v1/speakers/{id}")]
+pub async fn update_speaker(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    _user: SignedIn<Contributor>,
+    path: web::Path<String>,
+    body: web::Json<UpdateSpeaker>,
+) -> Result<HttpResponse, ApiError> {
+    let if_match = IfMatch::from_request(&req)?;
+    let key = path.into_inner();
+    let body = body.into_inner();
+    let mut checks = Checks::default();
+    let name = not_null(&mut checks, "name", body.name);
+    let slug = not_null(&mut checks, "slug", body.slug);
+    if let Some(name) = &name {
+        checks.required("name", name, NAME_MAX);
+    }
+    if let Some(slug) = &slug
+        && !valid_slug(slug)
+    {
+        checks.push(
+            "slug",
+            "must be 1 to 120 lower-case letters, digits and single hyphens, and not an id",
+        );
+    }
+    for (field, value, max) in [
+        ("title", &body.title, TEXT_MAX),
+        ("organization", &body.organization, TEXT_MAX),
+        ("bio", &body.bio, BIO_MAX),
+    ] {
+        checks.optional(field, value.as_ref().and_then(|v| v.as_deref()), max);
+    }
+    let speaker = state
+        .db
+        .write(move |conn| {
+            let current =
+                db::find(conn, &key)?.ok_or_else(|| ApiError::not_found("speaker", &key))?;
+            if_match.check(current.version)?;
+            if let Some(Some(photo)) = &body.photo_media_id {
+                check_photo(conn, &mut checks, Some(photo))?;
+            }
+            checks.finish()?;
+            if let Some(slug) = &slug
+                && db::slug_taken(conn, slug, Some(&current.id))?
+            {
+                return Err(duplicate_slug(slug));
+            }
+            let now = crate::time::now();
+            let changes = SpeakerChanges {
+                slug,
+                name: name.map(|n| n.trim().to_owned()),
+                title: body.title,
+                organization: body.organization,
+                bio: body.bio,
+                photo_media_id: body.photo_media_id,
+                updated_at: Some(now.clone()),
+                version: Some(current.version + 1),
+            };
+            let row = db::update(conn, &current.id, &changes)?;
+            record_change(
+                conn,
+                &NewChange {
+                    resource: "speaker",
+                    resource_id: &row.id,
+                    operation: "update",
+                    version: row.version,
+                    at: &now,
+                },
+            )?;
+            Ok(Speaker::from(row))
+        })
+        .await?;
+    crud::write_response(None, &speaker, speaker.version)
+}
+
+/// Deletes a speaker who has no quotes. Editors and admins; `If-Match` required.
+#[utoipa::path(
+    tag = "speakers",
+    params(
+        ("id" = String, Path, description = "Speaker id or slug"),
+        ("If-Match" = String, Header, description = "The ETag of the speaker as last read")
+    ),
+    security(("bearer" = [])),
+    responses(
+        (status = 204, description = "Deleted"),
+        (status = 401, description = "Not signed in"),
+        (status = 403, description = "Not an editor or admin"),
+        (status = 404, description = "No such speaker"),
+        (status = 409, description = "The speaker still has quotes; the detail says how many"),
+        (status = 412, description = "`If-Match` does not match the current version"),
+        (status = 428, description = "`If-Match` is missing")
+    )
+)]
+#[delete("/v1/speakers/{id}")]
+pub async fn delete_speaker(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    _user: SignedIn<Editor>,
+    path: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let if_match = IfMatch::from_request(&req)?;
+    let key = path.into_inner();
+    state
+        .db
+        .write(move |conn| {
+            let current =
+                db::find(conn, &key)?.ok_or_else(|| ApiError::not_found("speaker", &key))?;
+            if_match.check(current.version)?;
+            let quotes = db::quote_count(conn, &current.id)?;
+            if quotes > 0 {
+                let noun = if quotes == 1 { "quote" } else { "quotes" };
+                return Err(ApiError::Conflict {
+                    detail: format!(
+                        "speaker `{}` has {quotes} {noun}; delete or reassign them first",
+                        current.slug
+                    ),
+                });
+            }
+            db::delete(conn, &current.id)?;
+            record_change(
+                conn,
+                &NewChange {
+                    resource: "speaker",
+                    resource_id: &current.id,
+                    operation: "delete",
+                    version: current.version,
+                    at: &crate::time::now(),
+                },
+            )?;
+            Ok(())
+        })
+        .await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// Lists what a speaker said: for the public, only quotes that are public (standing alone or
+/// in a visible article); for signed-in users, all of them.
+#[utoipa::path(
+    tag = "speakers",
+    params(("id" = String, Path, description = "Speaker id or slug"), QuoteListQuery),
+    responses(
+        (status = 200, description = "A page of quotes; `Link` points at the next page", body = crate::api::quotes::QuotePage),
+        (status = 304, description = "The client's copy is current"),
+        (status = 400, description = "Unknown parameter, bad `limit`, `sort`, `fields` or `cursor`"),
+        (status = 401, description = "Credentials were presented but are not valid"),
+        (status = 404, description = "No such speaker")
+    )
+)]
+#[get("/v1/speakers/{id}/quotes")]
+pub async fn list_speaker_quotes(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    caller: Caller,
+    path: web::Path<String>,
+    query: web::Query<QuoteListQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let speaker = find_speaker(&state, path.into_inner()).await?;
+    let filter = QuoteFilter {
+        speaker_id: Some(speaker.id),
+        ..QuoteFilter::default()
+    };
+    list_quotes_for(req, state, caller, filter, query.into_inner()).await
+}
+
+/// Lists the articles quoting a speaker: publicly visible ones for the public, all of them for
+/// signed-in users.
+#[utoipa::path(
+    tag = "speakers",
+    params(("id" = String, Path, description = "Speaker id or slug"), SpeakerArticlesQuery),
+    responses(
+        (status = 200, description = "A page of articles; `Link` points at the next page", body = SpeakerArticlePage),
+        (status = 304, description = "The client's copy is current"),
+        (status = 400, description = "Unknown parameter, bad `limit`, `sort`, `fields` or `cursor`"),
+        (status = 401, description = "Credentials were presented but are not valid"),
+        (status = 404, description = "No such speaker")
+    )
+)]
+#[get("/v1/speakers/{id}/articles")]
+pub async fn list_speaker_articles(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    caller: Caller,
+    path: web::Path<String>,
+    query: web::Query<SpeakerArticlesQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let query = query.into_inner();
+    let limit = pagination::limit(query.limit)?;
+    let sort = Sort::parse(query.sort.as_deref(), ARTICLE_SORTS, "-published_at")?;
+    let fields = parse_fields(query.fields.as_deref(), SPEAKER_ARTICLE_FIELDS)?;
+    let fingerprint = sort.text();
+    let after = decode_cursor(query.cursor.as_deref(), &fingerprint)?;
+    let keyset = Keyset {
+        column: sort.column,
+        descending: sort.descending,
+        after,
+        fetch: limit + 1,
+    };
+    let want_total = query.count == Some(true);
+    let visible_at = (!sees_everything(&caller)).then(crate::time::now);
+    let key = path.into_inner();
+    let page = state
+        .db
+        .read(move |conn| {
+            let speaker =
+                db::find(conn, &key)?.ok_or_else(|| ApiError::not_found("speaker", &key))?;
+            let rows = db::quoting_articles(conn, &speaker.id, visible_at.as_deref(), &keyset)?;
+            let (rows, next_cursor) = paginate(rows, limit, &fingerprint, |row| {
+                let key = match sort.field {
+                    "created_at" => row.created_at.clone(),
+                    "updated_at" => row.updated_at.clone(),
+                    _ => row.published_at.clone().unwrap_or_default(),
+                };
+                (key, row.id.clone())
+            });
+            let total = if want_total {
+                Some(db::quoting_article_count(
+                    conn,
+                    &speaker.id,
+                    visible_at.as_deref(),
+                )?)
+            } else {
+                None
+            };
+            Ok(ListPage {
+                items: rows
+                    .into_iter()
+                    .map(SpeakerArticle::from)
+                    .collect::<Vec<_>>(),
+                next_cursor,
+                total,
+                last_modified: latest_change_at(conn)?,
+            })
+        })
+        .await?;
+    crud::list_response(
+        &req,
+        &state.public_url,
+        policy(&state, &caller),
+        page,
+        fields.as_deref(),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn slugs_are_made_from_names() {
+        assert_eq!(slugify("Amina Diallo"), "amina-diallo");
+        assert_eq!(slugify("  José  Müller-Ortiz! "), "jose-muller-ortiz");
+        assert_eq!(slugify("李"), "speaker");
+    }
+
+    #[test]
+    fn chosen_slugs_must_be_clean_and_not_ids() {
+        assert!(valid_slug("amina-diallo-2"));
+        assert!(!valid_slug("Amina"));
+        assert!(!valid_slug("a--b"));
+        assert!(!valid_slug("-a"));
+        assert!(!valid_slug("0193a3c4-5b6e-7f00-8a1b-2c3d4e5f6a7b"));
+    }
+}

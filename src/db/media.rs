@@ -1,0 +1,250 @@
+//! The `media` table: rows, insert and update forms, and the queries the API needs.
+
+use diesel::dsl::sql;
+use diesel::prelude::*;
+use diesel::sql_types::Bool;
+use diesel::sqlite::SqliteConnection;
+
+use crate::db::content_support::{Keyset, public_media};
+use crate::db::schema::{article_media, articles, media, speakers};
+use crate::error::ApiError;
+
+/// A stored media item.
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = media, check_for_backend(diesel::sqlite::Sqlite))]
+pub struct MediaRow {
+    /// Id.
+    pub id: String,
+    /// Always `image` for now.
+    pub kind: String,
+    /// Detected from the bytes.
+    pub content_type: String,
+    /// Pixels.
+    pub width: i32,
+    /// Pixels.
+    pub height: i32,
+    /// Size of the original.
+    pub bytes: i64,
+    /// Hex SHA-256 of the original, also its storage name.
+    pub sha256: String,
+    /// Caption.
+    pub caption: Option<String>,
+    /// Credit line.
+    pub credit: Option<String>,
+    /// Text alternative.
+    pub alt_text: Option<String>,
+    /// Copyright notice.
+    pub copyright: Option<String>,
+    /// Licence.
+    pub license: Option<String>,
+    /// Partners may republish it.
+    pub syndication_allowed: bool,
+    /// When the right to use it ends.
+    pub usage_expires: Option<String>,
+    /// Focal point, horizontal.
+    pub focal_x: Option<f64>,
+    /// Focal point, vertical.
+    pub focal_y: Option<f64>,
+    /// JSON array of renditions.
+    pub renditions: String,
+    /// Who uploaded it.
+    pub created_by: Option<String>,
+    /// Upload time.
+    pub created_at: String,
+    /// Last change.
+    pub updated_at: String,
+    /// Grows with each change.
+    pub version: i64,
+}
+
+/// A media item to insert.
+#[derive(Debug, Insertable)]
+#[diesel(table_name = media)]
+pub struct NewMedia {
+    /// Id.
+    pub id: String,
+    /// `image`.
+    pub kind: String,
+    /// Detected from the bytes.
+    pub content_type: String,
+    /// Pixels.
+    pub width: i32,
+    /// Pixels.
+    pub height: i32,
+    /// Size of the original.
+    pub bytes: i64,
+    /// Hex SHA-256.
+    pub sha256: String,
+    /// Caption.
+    pub caption: Option<String>,
+    /// Credit line.
+    pub credit: Option<String>,
+    /// Text alternative.
+    pub alt_text: Option<String>,
+    /// Copyright notice.
+    pub copyright: Option<String>,
+    /// Licence.
+    pub license: Option<String>,
+    /// Partners may republish it.
+    pub syndication_allowed: bool,
+    /// When the right to use it ends.
+    pub usage_expires: Option<String>,
+    /// Focal point, horizontal.
+    pub focal_x: Option<f64>,
+    /// Focal point, vertical.
+    pub focal_y: Option<f64>,
+    /// Who uploaded it.
+    pub created_by: Option<String>,
+    /// Upload time.
+    pub created_at: String,
+    /// Same as `created_at`.
+    pub updated_at: String,
+    /// 1.
+    pub version: i64,
+}
+
+/// Changes to a media item's metadata: `None` leaves a column alone, `Some(None)` clears it.
+#[derive(Debug, Default, AsChangeset)]
+#[diesel(table_name = media)]
+pub struct MediaChanges {
+    /// New caption.
+    pub caption: Option<Option<String>>,
+    /// New credit.
+    pub credit: Option<Option<String>>,
+    /// New alt text.
+    pub alt_text: Option<Option<String>>,
+    /// New copyright.
+    pub copyright: Option<Option<String>>,
+    /// New licence.
+    pub license: Option<Option<String>>,
+    /// New syndication right.
+    pub syndication_allowed: Option<bool>,
+    /// New usage end.
+    pub usage_expires: Option<Option<String>>,
+    /// New focal point, horizontal.
+    pub focal_x: Option<Option<f64>>,
+    /// New focal point, vertical.
+    pub focal_y: Option<Option<f64>>,
+    /// Time of the change.
+    pub updated_at: Option<String>,
+    /// Next version.
+    pub version: Option<i64>,
+}
+
+type BoxedMedia<'a> = media::BoxedQuery<'a, diesel::sqlite::Sqlite>;
+
+fn visible(public_at: Option<&str>) -> BoxedMedia<'static> {
+    let mut query = media::table.into_boxed();
+    if let Some(now) = public_at {
+        query = query.filter(sql::<Bool>(&public_media(now)));
+    }
+    query
+}
+
+/// Finds a media item by id; only a public one when `public_at` is given.
+pub fn find(
+    conn: &mut SqliteConnection,
+    id: &str,
+    public_at: Option<&str>,
+) -> Result<Option<MediaRow>, ApiError> {
+    Ok(visible(public_at)
+        .filter(media::id.eq(id.to_owned()))
+        .select(MediaRow::as_select())
+        .first(conn)
+        .optional()?)
+}
+
+/// True when a media item with this id exists (whoever may see it).
+pub fn exists(conn: &mut SqliteConnection, id: &str) -> Result<bool, ApiError> {
+    Ok(find(conn, id, None)?.is_some())
+}
+
+/// Media items with these ids (those visible under `public_at`), in no particular order.
+pub fn by_ids(
+    conn: &mut SqliteConnection,
+    ids: &[String],
+    public_at: Option<&str>,
+) -> Result<Vec<MediaRow>, ApiError> {
+    Ok(visible(public_at)
+        .filter(media::id.eq_any(ids.to_vec()))
+        .select(MediaRow::as_select())
+        .load(conn)?)
+}
+
+/// A page of media in keyset order.
+pub fn list(
+    conn: &mut SqliteConnection,
+    public_at: Option<&str>,
+    keyset: &Keyset,
+) -> Result<Vec<MediaRow>, ApiError> {
+    let mut query = visible(public_at).select(MediaRow::as_select());
+    if let Some(condition) = keyset.condition("media.id") {
+        query = query.filter(sql::<Bool>(&condition));
+    }
+    Ok(query
+        .order(sql::<diesel::sql_types::Text>(&keyset.order("media.id")))
+        .limit(keyset.fetch)
+        .load(conn)?)
+}
+
+/// How many media items are visible under `public_at`.
+pub fn count(conn: &mut SqliteConnection, public_at: Option<&str>) -> Result<i64, ApiError> {
+    Ok(visible(public_at).count().get_result(conn)?)
+}
+
+/// Inserts a media item.
+pub fn insert(conn: &mut SqliteConnection, new: &NewMedia) -> Result<MediaRow, ApiError> {
+    Ok(diesel::insert_into(media::table)
+        .values(new)
+        .returning(MediaRow::as_returning())
+        .get_result(conn)?)
+}
+
+/// Applies metadata changes.
+pub fn update(
+    conn: &mut SqliteConnection,
+    id: &str,
+    changes: &MediaChanges,
+) -> Result<MediaRow, ApiError> {
+    Ok(diesel::update(media::table.find(id))
+        .set(changes)
+        .returning(MediaRow::as_returning())
+        .get_result(conn)?)
+}
+
+/// Who still uses a media item: (articles, speakers).
+pub fn usage(conn: &mut SqliteConnection, id: &str) -> Result<(i64, i64), ApiError> {
+    let linked: Vec<String> = article_media::table
+        .filter(article_media::media_id.eq(id))
+        .select(article_media::article_id)
+        .load(conn)?;
+    let heroes: Vec<String> = articles::table
+        .filter(articles::hero_media_id.eq(id))
+        .select(articles::id)
+        .load(conn)?;
+    let mut article_ids: Vec<String> = linked.into_iter().chain(heroes).collect();
+    article_ids.sort();
+    article_ids.dedup();
+    let speaker_count = speakers::table
+        .filter(speakers::photo_media_id.eq(id))
+        .count()
+        .get_result(conn)?;
+    Ok((
+        i64::try_from(article_ids.len()).unwrap_or(i64::MAX),
+        speaker_count,
+    ))
+}
+
+/// Deletes a media item's record.
+pub fn delete(conn: &mut SqliteConnection, id: &str) -> Result<(), ApiError> {
+    diesel::delete(media::table.find(id)).execute(conn)?;
+    Ok(())
+}
+
+/// How many records share a stored file.
+pub fn records_with_hash(conn: &mut SqliteConnection, sha256: &str) -> Result<i64, ApiError> {
+    Ok(media::table
+        .filter(media::sha256.eq(sha256))
+        .count()
+        .get_result(conn)?)
+}
