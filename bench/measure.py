@@ -41,6 +41,7 @@ class Case:
     script_args: list[str] = field(default_factory=list)
     expect: tuple[int, ...] = (200,)
     signed_in: bool = False
+    prepare: object = None  # called before each wrk run of this case
     available: bool = True
     reason: str = ""
 
@@ -212,22 +213,24 @@ def plan(base: str, db_path: str, work_dir: str, email: str, password: str,
             unavailable(["patch_article"], f"cannot sign in as {email}")
         else:
             with sqlite3.connect(f"file:{db_path}?mode=ro", uri=True) as db:
-                ids = [row[0] for row in db.execute(
-                    "SELECT id FROM articles WHERE status = 'published' ORDER BY published_at LIMIT 512")]
-            lines = []
-            for article_id in ids:
-                status, response_headers, _ = http(
-                    base, "GET", f"/v1/articles/{article_id}", {"Authorization": f"Bearer {token}"})
-                if status == 200 and "etag" in response_headers:
-                    lines.append(f"{article_id} {response_headers['etag']}")
+                slugs = [row[0] for row in db.execute(
+                    "SELECT slug FROM articles WHERE status = 'published' ORDER BY published_at LIMIT 512")]
             targets = os.path.join(work_dir, "patch-targets.txt")
-            with open(targets, "w") as handle:
-                handle.write("\n".join(lines) + "\n")
-            if not lines:
-                unavailable(["patch_article"], "no ETag from authenticated article reads")
-            else:
-                by_name["patch_article"].path = "/v1/articles/"
-                by_name["patch_article"].script_args = [targets, token]
+
+            def refresh_etags() -> None:
+                # Every run starts from the current versions: an earlier run changed them.
+                lines = []
+                for slug in slugs:
+                    status, response_headers, _ = http(
+                        base, "GET", f"/v1/articles/{slug}", {"Authorization": f"Bearer {token}"})
+                    if status == 200 and "etag" in response_headers:
+                        lines.append(f"{slug} {response_headers['etag']}")
+                with open(targets, "w") as handle:
+                    handle.write("\n".join(lines) + "\n")
+
+            by_name["patch_article"].path = "/v1/articles/"
+            by_name["patch_article"].script_args = [targets, token]
+            by_name["patch_article"].prepare = refresh_etags
     return cases
 
 
@@ -241,7 +244,7 @@ def run_wrk(base: str, case: Case, connections: int, duration: float) -> dict:
         command += ["-H", f"{name}: {value}"]
     command.append(base + case.path)
     if case.script_args:
-        command += ["--", *case.script_args]
+        command += ["--", *case.script_args, str(threads)]
     completed = subprocess.run(command, capture_output=True, text=True, timeout=duration + 60)
     match = re.search(r"^BENCH_JSON (.*)$", completed.stdout, re.M)
     if not match:
@@ -301,6 +304,8 @@ def main() -> None:
         for connections in connection_counts:
             print(f"  {case.name:16} {connections:3} connection(s), {args.duration:g} s ...", file=sys.stderr)
             try:
+                if case.prepare:
+                    case.prepare()
                 figures = run_wrk(args.base, case, connections, args.duration)
                 verdict = check(case, figures)
             except (RuntimeError, subprocess.TimeoutExpired) as error:

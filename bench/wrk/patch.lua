@@ -2,8 +2,11 @@
 -- `If-Match` with the ETag the server returned for that article last time, so every change
 -- is made against the current version (2xx, not 412).
 --
--- Arguments (after `--`): TARGETS_FILE TOKEN
--- TARGETS_FILE has one line per article: `ID ETAG`.
+-- Arguments (after `--`): TARGETS_FILE TOKEN THREADS (THREADS must equal wrk's -t: wrk runs
+-- each thread's init() right after its setup(), before the later threads exist, so the count
+-- cannot be learnt from setup()).
+-- TARGETS_FILE has one line per article: `SLUG ETAG`. Slugs, not ids, because a response is
+-- matched to its article by the slug in its body: the body blocks have `id`s of their own.
 
 local threads = {}
 local counter = 0
@@ -11,20 +14,19 @@ local counter = 0
 function setup(thread)
   thread:set("thread_number", counter)
   counter = counter + 1
-  thread:set("thread_count", 0) -- filled in below, once all threads exist
   table.insert(threads, thread)
-  for _, t in ipairs(threads) do t:set("thread_count", counter) end
 end
 
 local ids, etags, index_of, busy = {}, {}, {}, {}
 local next_index = 0
-local statuses = {}
+statuses = {} -- global: done() reads it from each thread with thread:get
 local token = ""
 local body = '{"standfirst":"Updated by the benchmark."}'
 
 function init(args)
   local file = args[1]
   token = args[2] or ""
+  thread_count = tonumber(args[3]) or 1
   local n = 0
   for line in io.lines(file) do
     local id, etag = line:match("^(%S+)%s+(.+)$")
@@ -59,7 +61,7 @@ end
 function response(status, headers, response_body)
   local key = tostring(status)
   statuses[key] = (statuses[key] or 0) + 1
-  local id = response_body and response_body:match('"id"%s*:%s*"([^"]+)"')
+  local id = response_body and response_body:match('"slug"%s*:%s*"([^"]+)"')
   local i = id and index_of[id]
   if i then
     local etag = headers["ETag"] or headers["etag"] or headers["Etag"]
