@@ -9,8 +9,8 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use crate::api::crud::{
-    self, Checks, IfMatch, ListPage, Sort, decode_cursor, not_null, paginate, parse_fields,
-    patch_field, sees_everything,
+    self, Checks, IfMatch, ListPage, NoQuery, Sort, decode_cursor, not_null, paginate,
+    parse_fields, patch_field, sees_everything,
 };
 use crate::api::pagination;
 use crate::auth::{Caller, Contributor, Editor, SignedIn};
@@ -23,8 +23,9 @@ use crate::media::{MediaStore, RangeRequest, parse_range, sha256_hex};
 use crate::state::AppState;
 
 const TEXT_MAX: usize = 2_000;
-/// The largest image accepted, in pixels (width × height), checked from the header.
-pub const MAX_PIXELS: u64 = 100_000_000;
+/// The largest image [`store_image`] accepts, in pixels (width × height), checked from the
+/// header: the default of `NEWSDESK_MAX_IMAGE_PIXELS`, which uploads use.
+pub const DEFAULT_MAX_PIXELS: u64 = 50_000_000;
 // Room for the metadata parts and multipart framing on top of the file itself.
 const FORM_OVERHEAD: usize = 256 * 1024;
 const METADATA_PART_MAX: usize = 64 * 1024;
@@ -407,9 +408,30 @@ pub fn store_image(
     meta: MediaMetadata,
     created_by: Option<&str>,
 ) -> Result<Media, ApiError> {
+    store_image_limited(
+        conn,
+        media_dir,
+        public_url,
+        bytes,
+        meta,
+        created_by,
+        DEFAULT_MAX_PIXELS,
+    )
+}
+
+/// [`store_image`] with a pixel limit other than the default.
+pub fn store_image_limited(
+    conn: &mut SqliteConnection,
+    media_dir: &std::path::Path,
+    public_url: &str,
+    bytes: &[u8],
+    meta: MediaMetadata,
+    created_by: Option<&str>,
+    max_pixels: u64,
+) -> Result<Media, ApiError> {
     use diesel::Connection;
     check_metadata(&meta).finish()?;
-    let probe = imaging::probe(bytes, MAX_PIXELS).map_err(image_error)?;
+    let probe = imaging::probe(bytes, max_pixels).map_err(image_error)?;
     let sha256 = sha256_hex(bytes);
     let store = MediaStore::new(media_dir);
     let size = i64::try_from(bytes.len()).map_err(ApiError::internal)?;
@@ -624,6 +646,7 @@ pub async fn create_media(
     state: web::Data<AppState>,
     author: SignedIn<Contributor>,
     form: Multipart,
+    _query: web::Query<NoQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let user = author.id.clone();
     let limit = state.settings.max_upload_bytes;
@@ -638,9 +661,20 @@ pub async fn create_media(
     let (bytes, meta) = read_upload(form, limit).await?;
     let media_dir = state.settings.media_dir.clone();
     let public_url = state.public_url.to_string();
+    let max_pixels = state.settings.max_image_pixels;
     let media = state
         .db
-        .write(move |conn| store_image(conn, &media_dir, &public_url, &bytes, meta, Some(&user)))
+        .write(move |conn| {
+            store_image_limited(
+                conn,
+                &media_dir,
+                &public_url,
+                &bytes,
+                meta,
+                Some(&user),
+                max_pixels,
+            )
+        })
         .await?;
     crud::write_response(
         Some(&format!("/v1/media/{}", media.id)),
@@ -748,6 +782,7 @@ pub async fn get_media(
     state: web::Data<AppState>,
     caller: Caller,
     path: web::Path<String>,
+    _query: web::Query<NoQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let row = find_visible(&state, &caller, path.into_inner()).await?;
     let version = row.version;
@@ -907,6 +942,7 @@ pub async fn update_media(
     _user: SignedIn<Contributor>,
     path: web::Path<String>,
     body: web::Json<UpdateMedia>,
+    _query: web::Query<NoQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let if_match = IfMatch::from_request(&req)?;
     let id = path.into_inner();
@@ -995,6 +1031,7 @@ pub async fn delete_media(
     state: web::Data<AppState>,
     _user: SignedIn<Editor>,
     path: web::Path<String>,
+    _query: web::Query<NoQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let if_match = IfMatch::from_request(&req)?;
     let id = path.into_inner();
