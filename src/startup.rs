@@ -125,6 +125,7 @@ fn run(listener: TcpListener, state: AppState, signals: Signals) -> anyhow::Resu
             .app_data(web::PathConfig::default().error_handler(fallback::path_error))
             .configure(api::routes)
             .into_app()
+            .configure(crate::bench::routes)
             .service(web::redirect("/docs", "/docs/"))
             .service(
                 SwaggerUi::new("/docs/{_:.*}").config(
