@@ -7,8 +7,10 @@ pub mod media;
 pub mod quotes;
 pub mod refresh_tokens;
 pub mod schema;
+pub mod search;
 pub mod speakers;
 pub mod users;
+pub mod webhooks;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
