@@ -20,3 +20,5 @@ pub mod media;
 pub mod startup;
 pub mod state;
 pub mod time;
+pub mod transfer;
+pub mod webhooks;

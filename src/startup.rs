@@ -87,9 +87,13 @@ impl Application {
         self.first_admin_notice.as_deref()
     }
 
-    /// Serves until shut down; after SIGTERM, in-flight requests complete first.
+    /// Serves until shut down (and runs webhook deliveries meanwhile); after SIGTERM, in-flight
+    /// requests complete first.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        self.server.await
+        let webhooks = crate::webhooks::spawn_dispatcher(self.state.clone());
+        let result = self.server.await;
+        webhooks.abort();
+        result
     }
 }
 

@@ -12,4 +12,6 @@ mod media;
 mod ops;
 mod quotes;
 mod schemas;
+mod search;
 mod speakers;
+mod webhooks;

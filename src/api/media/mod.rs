@@ -1,0 +1,579 @@
+//! Media: uploaded photos with captions, credits and rights, and their original files.
+
+mod file;
+mod upload;
+
+pub use file::{ImageFile, MediaFileQuery, get_media_file};
+pub use upload::{
+    DEFAULT_MAX_PIXELS, MediaMetadata, MediaUpload, create_media, store_image, store_image_limited,
+};
+
+use actix_web::{HttpRequest, HttpResponse, delete, get, patch, web};
+use diesel::sqlite::SqliteConnection;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+use crate::api::crud::{
+    self, Checks, IfMatch, ListPage, NoQuery, Sort, decode_cursor, not_null, paginate,
+    parse_fields, patch_field, sees_everything,
+};
+use crate::api::pagination;
+use crate::auth::{Caller, Contributor, Editor, SignedIn};
+use crate::db::content_support::{Keyset, NewChange, latest_change_at, record_change};
+use crate::db::media::{self as db, MediaChanges, MediaRow};
+use crate::error::ApiError;
+use crate::http::cache::{CachePolicy, conditional_resource};
+use crate::media::MediaStore;
+use crate::state::AppState;
+
+const TEXT_MAX: usize = 2_000;
+
+/// A point of interest in an image, for cropping: 0..1 from the left and from the top.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"x": 0.5, "y": 0.3}))]
+pub struct FocalPoint {
+    /// 0 is the left edge, 1 the right.
+    #[schema(minimum = 0.0, maximum = 1.0)]
+    pub x: f64,
+    /// 0 is the top edge, 1 the bottom.
+    #[schema(minimum = 0.0, maximum = 1.0)]
+    pub y: f64,
+}
+
+/// A derived size of an image (none are made yet; the list is always empty for now).
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Rendition {
+    /// Pixels.
+    pub width: i32,
+    /// Pixels.
+    pub height: i32,
+    /// Media type.
+    pub content_type: String,
+    /// Where to fetch it.
+    pub url: String,
+}
+
+/// A photo and what is known about it.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[schema(example = json!({
+    "id": "0193a3c4-8000-7000-8000-000000000003",
+    "kind": "image",
+    "content_type": "image/jpeg",
+    "width": 1600,
+    "height": 1067,
+    "bytes": 284512,
+    "sha256": "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08",
+    "caption": "The finance minister leaves parliament after the vote.",
+    "credit": "Photo by A. Reporter/Example Agency",
+    "alt_text": "A woman in a dark coat walks down the steps of a stone building.",
+    "copyright": "© 2026 Example Agency",
+    "license": "editorial use only",
+    "syndication_allowed": false,
+    "usage_expires": null,
+    "focal_point": {"x": 0.5, "y": 0.3},
+    "url": "http://127.0.0.1:8080/v1/media/0193a3c4-8000-7000-8000-000000000003/file",
+    "renditions": [],
+    "created_at": "2026-11-30T09:10:00.000000Z",
+    "updated_at": "2026-11-30T09:10:00.000000Z",
+    "version": 1
+}))]
+pub struct Media {
+    /// Opaque id.
+    pub id: String,
+    /// Always `image` for now.
+    pub kind: String,
+    /// `image/jpeg`, `image/png`, `image/webp` or `image/gif`, decided from the bytes.
+    pub content_type: String,
+    /// Pixels, from the file header.
+    pub width: i32,
+    /// Pixels, from the file header.
+    pub height: i32,
+    /// Size of the original file.
+    pub bytes: i64,
+    /// Lower-case hex SHA-256 of the original file.
+    pub sha256: String,
+    /// Caption.
+    pub caption: Option<String>,
+    /// Credit line, e.g. "Photo by A. Reporter/Agency".
+    pub credit: Option<String>,
+    /// Text alternative for people who cannot see the image.
+    pub alt_text: Option<String>,
+    /// Copyright notice.
+    pub copyright: Option<String>,
+    /// Licence terms.
+    pub license: Option<String>,
+    /// Whether partners may republish it.
+    pub syndication_allowed: bool,
+    /// When the right to use it ends (RFC 3339 UTC).
+    pub usage_expires: Option<String>,
+    /// Point of interest for crops.
+    pub focal_point: Option<FocalPoint>,
+    /// The original file.
+    pub url: String,
+    /// Derived sizes; empty until renditions are made.
+    pub renditions: Vec<Rendition>,
+    /// Upload time.
+    pub created_at: String,
+    /// Time of the last change.
+    pub updated_at: String,
+    /// Grows by one with each change.
+    pub version: i64,
+}
+
+impl Media {
+    /// The representation of a stored row; `public_url` is the base of `url`.
+    pub fn from_row(row: MediaRow, public_url: &str) -> Self {
+        let focal_point = match (row.focal_x, row.focal_y) {
+            (Some(x), Some(y)) => Some(FocalPoint { x, y }),
+            _ => None,
+        };
+        Media {
+            url: format!("{public_url}/v1/media/{}/file", row.id),
+            id: row.id,
+            kind: row.kind,
+            content_type: row.content_type,
+            width: row.width,
+            height: row.height,
+            bytes: row.bytes,
+            sha256: row.sha256,
+            caption: row.caption,
+            credit: row.credit,
+            alt_text: row.alt_text,
+            copyright: row.copyright,
+            license: row.license,
+            syndication_allowed: row.syndication_allowed,
+            usage_expires: row.usage_expires,
+            focal_point,
+            renditions: Vec::new(),
+            created_at: row.created_at,
+            updated_at: row.updated_at,
+            version: row.version,
+        }
+    }
+}
+
+/// The documented body of a list of [`Media`] (see [`crud::sparse_page_schema`]).
+pub struct MediaPage;
+
+impl utoipa::PartialSchema for MediaPage {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        crud::sparse_page_schema("Media")
+    }
+}
+
+impl ToSchema for MediaPage {
+    fn schemas(
+        schemas: &mut Vec<(
+            String,
+            utoipa::openapi::RefOr<utoipa::openapi::schema::Schema>,
+        )>,
+    ) {
+        crud::page_item_schemas::<Media>(schemas);
+    }
+}
+
+/// The fields of a [`Media`], for `fields=`.
+pub const MEDIA_FIELDS: &[&str] = &[
+    "id",
+    "kind",
+    "content_type",
+    "width",
+    "height",
+    "bytes",
+    "sha256",
+    "caption",
+    "credit",
+    "alt_text",
+    "copyright",
+    "license",
+    "syndication_allowed",
+    "usage_expires",
+    "focal_point",
+    "url",
+    "renditions",
+    "created_at",
+    "updated_at",
+    "version",
+];
+
+/// Changes to a photo's metadata, with JSON merge-patch semantics: absent fields stay as they
+/// are, `null` clears a nullable field. The file itself cannot be changed.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"caption": "The minister after the vote.", "focal_point": {"x": 0.4, "y": 0.25}}))]
+pub struct UpdateMedia {
+    /// Caption.
+    #[serde(default, deserialize_with = "patch_field")]
+    #[schema(value_type = Option<String>)]
+    pub caption: Option<Option<String>>,
+    /// Credit line.
+    #[serde(default, deserialize_with = "patch_field")]
+    #[schema(value_type = Option<String>)]
+    pub credit: Option<Option<String>>,
+    /// Text alternative.
+    #[serde(default, deserialize_with = "patch_field")]
+    #[schema(value_type = Option<String>)]
+    pub alt_text: Option<Option<String>>,
+    /// Copyright notice.
+    #[serde(default, deserialize_with = "patch_field")]
+    #[schema(value_type = Option<String>)]
+    pub copyright: Option<Option<String>>,
+    /// Licence terms.
+    #[serde(default, deserialize_with = "patch_field")]
+    #[schema(value_type = Option<String>)]
+    pub license: Option<Option<String>>,
+    /// Whether partners may republish it; cannot be null.
+    #[serde(default, deserialize_with = "patch_field")]
+    #[schema(value_type = bool, required = false)]
+    pub syndication_allowed: Option<Option<bool>>,
+    /// When the right to use it ends (RFC 3339).
+    #[serde(default, deserialize_with = "patch_field")]
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub usage_expires: Option<Option<String>>,
+    /// Point of interest; null clears it.
+    #[serde(default, deserialize_with = "patch_field")]
+    #[schema(value_type = Option<FocalPoint>)]
+    pub focal_point: Option<Option<FocalPoint>>,
+}
+
+/// Query parameters of the media list.
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct MediaListQuery {
+    /// Items per page, 1 to 100 (default 20).
+    #[param(minimum = 1, maximum = 100)]
+    pub limit: Option<i64>,
+    /// `next_cursor` of the previous page.
+    pub cursor: Option<String>,
+    /// `created_at` or `updated_at`; prefix `-` for descending (default `-created_at`).
+    #[param(pattern = "^-?(created_at|updated_at)$")]
+    pub sort: Option<String>,
+    /// Comma-separated fields to return (`id` is always included).
+    pub fields: Option<String>,
+    /// `true` adds `total`.
+    pub count: Option<bool>,
+}
+
+const MEDIA_SORTS: &[(&str, &str)] = &[
+    ("created_at", "media.created_at"),
+    ("updated_at", "media.updated_at"),
+];
+
+/// Loads media by id in one query, for `include=media`, leaving out those the caller may not
+/// see (the public sees media used by a visible article or by a speaker).
+pub fn load_media(
+    conn: &mut SqliteConnection,
+    ids: &[String],
+    caller: &Caller,
+    public_url: &str,
+) -> Result<Vec<Media>, ApiError> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let public_at = (!sees_everything(caller)).then(crate::time::now);
+    Ok(db::by_ids(conn, ids, public_at.as_deref())?
+        .into_iter()
+        .map(|row| Media::from_row(row, public_url))
+        .collect())
+}
+
+fn check_expiry(checks: &mut Checks, value: Option<&str>) {
+    if let Some(text) = value
+        && crate::time::parse(text).is_none()
+    {
+        checks.push("usage_expires", "must be an RFC 3339 time");
+    }
+}
+
+fn check_focal_point(checks: &mut Checks, point: FocalPoint) {
+    if !(0.0..=1.0).contains(&point.x) || !(0.0..=1.0).contains(&point.y) {
+        checks.push("focal_point", "x and y must be between 0 and 1");
+    }
+}
+
+fn policy(state: &AppState, caller: &Caller) -> CachePolicy {
+    CachePolicy::for_caller(caller, state.settings.cache_max_age)
+}
+
+/// Lists photos, newest first unless `sort` says otherwise. The public sees only photos used
+/// by a publicly visible article or by a speaker; signed-in users see all.
+#[utoipa::path(
+    tag = "media",
+    params(MediaListQuery),
+    responses(
+        (status = 200, description = "A page of media; `Link` points at the next page", body = MediaPage),
+        (status = 304, description = "The client's copy is current"),
+        (status = 400, description = "Unknown parameter, bad `limit`, `sort`, `fields` or `cursor`"),
+        (status = 401, description = "Credentials were presented but are not valid")
+    )
+)]
+#[get("/v1/media")]
+pub async fn list_media(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    caller: Caller,
+    query: web::Query<MediaListQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let query = query.into_inner();
+    let limit = pagination::limit(query.limit)?;
+    let sort = Sort::parse(query.sort.as_deref(), MEDIA_SORTS, "-created_at")?;
+    let fields = parse_fields(query.fields.as_deref(), MEDIA_FIELDS)?;
+    let fingerprint = sort.text();
+    let after = decode_cursor(query.cursor.as_deref(), &fingerprint)?;
+    let keyset = Keyset {
+        column: sort.column,
+        descending: sort.descending,
+        after,
+        fetch: limit + 1,
+    };
+    let want_total = query.count == Some(true);
+    let public_at = (!sees_everything(&caller)).then(crate::time::now);
+    let public_url = state.public_url.to_string();
+    let page = state
+        .db
+        .read(move |conn| {
+            let rows = db::list(conn, public_at.as_deref(), &keyset)?;
+            let (rows, next_cursor) = paginate(rows, limit, &fingerprint, |row| {
+                let key = match sort.field {
+                    "updated_at" => row.updated_at.clone(),
+                    _ => row.created_at.clone(),
+                };
+                (key, row.id.clone())
+            });
+            let total = if want_total {
+                Some(db::count(conn, public_at.as_deref())?)
+            } else {
+                None
+            };
+            Ok(ListPage {
+                items: rows
+                    .into_iter()
+                    .map(|row| Media::from_row(row, &public_url))
+                    .collect::<Vec<_>>(),
+                next_cursor,
+                total,
+                last_modified: latest_change_at(conn)?,
+            })
+        })
+        .await?;
+    crud::list_response(
+        &req,
+        &state.public_url,
+        policy(&state, &caller),
+        page,
+        fields.as_deref(),
+    )
+}
+
+async fn find_visible(state: &AppState, caller: &Caller, id: String) -> Result<MediaRow, ApiError> {
+    let public_at = (!sees_everything(caller)).then(crate::time::now);
+    state
+        .db
+        .read(move |conn| {
+            db::find(conn, &id, public_at.as_deref())?
+                .ok_or_else(|| ApiError::not_found("media", &id))
+        })
+        .await
+}
+
+/// Reads a photo's metadata. The public sees only photos used by a publicly visible article or
+/// by a speaker.
+#[utoipa::path(
+    tag = "media",
+    params(("id" = String, Path, description = "Media id")),
+    responses(
+        (status = 200, description = "The photo's metadata, with `ETag` and `Last-Modified`", body = Media),
+        (status = 304, description = "The client's copy is current"),
+        (status = 401, description = "Credentials were presented but are not valid"),
+        (status = 404, description = "No such media, or not visible to the caller")
+    )
+)]
+#[get("/v1/media/{id}")]
+pub async fn get_media(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    caller: Caller,
+    path: web::Path<String>,
+    _query: web::Query<NoQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let row = find_visible(&state, &caller, path.into_inner()).await?;
+    let version = row.version;
+    let updated = crate::time::parse(&row.updated_at);
+    let body =
+        serde_json::to_vec(&Media::from_row(row, &state.public_url)).map_err(ApiError::internal)?;
+    Ok(conditional_resource(
+        &req,
+        body,
+        version,
+        updated,
+        policy(&state, &caller),
+    ))
+}
+
+/// Changes a photo's metadata (JSON merge patch). Contributors and above; `If-Match` required.
+#[utoipa::path(
+    tag = "media",
+    params(
+        ("id" = String, Path, description = "Media id"),
+        ("If-Match" = String, Header, description = "The ETag of the media as last read")
+    ),
+    request_body = UpdateMedia,
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The changed metadata, with its new `ETag`", body = Media),
+        (status = 400, description = "The body is not JSON"),
+        (status = 401, description = "Not signed in"),
+        (status = 403, description = "Not a contributor, editor or admin"),
+        (status = 404, description = "No such media"),
+        (status = 412, description = "`If-Match` does not match the current version"),
+        (status = 413, description = "The body is too large"),
+        (status = 415, description = "The body is not `application/json`"),
+        (status = 422, description = "Invalid, null or unknown fields"),
+        (status = 428, description = "`If-Match` is missing")
+    )
+)]
+#[patch("/v1/media/{id}")]
+pub async fn update_media(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    _user: SignedIn<Contributor>,
+    path: web::Path<String>,
+    body: web::Json<UpdateMedia>,
+    _query: web::Query<NoQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let if_match = IfMatch::from_request(&req)?;
+    let id = path.into_inner();
+    let body = body.into_inner();
+    let mut checks = Checks::default();
+    for (field, value) in [
+        ("caption", &body.caption),
+        ("credit", &body.credit),
+        ("alt_text", &body.alt_text),
+        ("copyright", &body.copyright),
+        ("license", &body.license),
+    ] {
+        checks.optional(field, value.as_ref().and_then(|v| v.as_deref()), TEXT_MAX);
+    }
+    check_expiry(
+        &mut checks,
+        body.usage_expires.as_ref().and_then(|v| v.as_deref()),
+    );
+    if let Some(Some(point)) = body.focal_point {
+        check_focal_point(&mut checks, point);
+    }
+    let syndication = not_null(&mut checks, "syndication_allowed", body.syndication_allowed);
+    checks.finish()?;
+    let public_url = state.public_url.to_string();
+    let media = state
+        .db
+        .write(move |conn| {
+            let current =
+                db::find(conn, &id, None)?.ok_or_else(|| ApiError::not_found("media", &id))?;
+            if_match.check(current.version)?;
+            let now = crate::time::now();
+            let changes = MediaChanges {
+                caption: body.caption,
+                credit: body.credit,
+                alt_text: body.alt_text,
+                copyright: body.copyright,
+                license: body.license,
+                syndication_allowed: syndication,
+                usage_expires: body
+                    .usage_expires
+                    .map(|v| v.as_deref().and_then(crate::time::normalize)),
+                focal_x: body.focal_point.map(|p| p.map(|p| p.x)),
+                focal_y: body.focal_point.map(|p| p.map(|p| p.y)),
+                updated_at: Some(now.clone()),
+                version: Some(current.version + 1),
+            };
+            let row = db::update(conn, &current.id, &changes)?;
+            record_change(
+                conn,
+                &NewChange {
+                    resource: "media",
+                    resource_id: &row.id,
+                    operation: "update",
+                    version: row.version,
+                    at: &now,
+                },
+            )?;
+            // Article bodies showing it are rendered again in the same transaction.
+            crate::api::articles::write::rerender_using(
+                conn,
+                &[],
+                &[],
+                std::slice::from_ref(&row.id),
+            )?;
+            Ok(Media::from_row(row, &public_url))
+        })
+        .await?;
+    crud::write_response(None, &media, media.version)
+}
+
+/// Deletes a photo no article or speaker uses; its file goes too when no other record shares
+/// it. Editors and admins; `If-Match` required.
+#[utoipa::path(
+    tag = "media",
+    params(
+        ("id" = String, Path, description = "Media id"),
+        ("If-Match" = String, Header, description = "The ETag of the media as last read")
+    ),
+    security(("bearer" = [])),
+    responses(
+        (status = 204, description = "Deleted"),
+        (status = 401, description = "Not signed in"),
+        (status = 403, description = "Not an editor or admin"),
+        (status = 404, description = "No such media"),
+        (status = 409, description = "An article or speaker still uses it; the detail says how many"),
+        (status = 412, description = "`If-Match` does not match the current version"),
+        (status = 428, description = "`If-Match` is missing")
+    )
+)]
+#[delete("/v1/media/{id}")]
+pub async fn delete_media(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    _user: SignedIn<Editor>,
+    path: web::Path<String>,
+    _query: web::Query<NoQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let if_match = IfMatch::from_request(&req)?;
+    let id = path.into_inner();
+    let store = MediaStore::new(&state.settings.media_dir);
+    state
+        .db
+        .write(move |conn| {
+            let current =
+                db::find(conn, &id, None)?.ok_or_else(|| ApiError::not_found("media", &id))?;
+            if_match.check(current.version)?;
+            let (articles, speakers) = db::usage(conn, &current.id)?;
+            if articles > 0 || speakers > 0 {
+                return Err(ApiError::Conflict {
+                    detail: format!(
+                        "still used by {articles} article(s) and {speakers} speaker(s); remove it from them first"
+                    ),
+                });
+            }
+            db::delete(conn, &current.id)?;
+            record_change(
+                conn,
+                &NewChange {
+                    resource: "media",
+                    resource_id: &current.id,
+                    operation: "delete",
+                    version: current.version,
+                    at: &crate::time::now(),
+                },
+            )?;
+            // Inside the transaction, so an upload of the same bytes cannot slip in between
+            // the count and the removal.
+            if db::records_with_hash(conn, &current.sha256)? == 0 {
+                store.remove(&current.sha256).map_err(ApiError::internal)?;
+            }
+            Ok(())
+        })
+        .await?;
+    Ok(HttpResponse::NoContent().finish())
+}
