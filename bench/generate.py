@@ -385,6 +385,11 @@ def generate(db_path: str, articles: int, seed: int, media_dir: str | None) -> d
         "INSERT INTO changes (resource, resource_id, operation, version, at) VALUES (?,?,?,?,?)",
         [(resource, rid, operation, version, at) for at, resource, rid, operation, version in changes],
     )
+    if has_fts and "articles_fts_rows" in have:
+        # The server finds an article's search row through this table when it rewrites it.
+        connection.execute(
+            "INSERT OR REPLACE INTO articles_fts_rows (article_id, fts_rowid) "
+            "SELECT article_id, rowid FROM articles_fts")
     connection.execute("COMMIT")
     connection.execute("PRAGMA synchronous = FULL")
     connection.execute("ANALYZE")

@@ -546,9 +546,7 @@ pub fn update(conn: &mut SqliteConnection, id: &str, changes: &ArticleChanges) -
 
 /// Removes an article, its links and its search entry (revisions go with it).
 pub fn delete(conn: &mut SqliteConnection, id: &str) -> QueryResult<()> {
-    diesel::sql_query("DELETE FROM articles_fts WHERE article_id = ?")
-        .bind::<Text, _>(id)
-        .execute(conn)?;
+    remove_search_entry(conn, id)?;
     diesel::delete(articles::table.find(id)).execute(conn)?;
     Ok(())
 }
@@ -623,9 +621,7 @@ pub fn sync_search(
     standfirst: &str,
     body: &str,
 ) -> QueryResult<()> {
-    diesel::sql_query("DELETE FROM articles_fts WHERE article_id = ?")
-        .bind::<Text, _>(id)
-        .execute(conn)?;
+    remove_search_entry(conn, id)?;
     diesel::sql_query(
         "INSERT INTO articles_fts (article_id, headline, standfirst, body) VALUES (?, ?, ?, ?)",
     )
@@ -634,6 +630,26 @@ pub fn sync_search(
     .bind::<Text, _>(standfirst)
     .bind::<Text, _>(body)
     .execute(conn)?;
+    diesel::sql_query(
+        "INSERT OR REPLACE INTO articles_fts_rows (article_id, fts_rowid) VALUES (?, last_insert_rowid())",
+    )
+    .bind::<Text, _>(id)
+    .execute(conn)?;
+    Ok(())
+}
+
+/// Drops an article's search entry, found through `articles_fts_rows` by primary key: the FTS
+/// table itself cannot index `article_id`, so a `WHERE article_id = ?` there reads every row.
+fn remove_search_entry(conn: &mut SqliteConnection, id: &str) -> QueryResult<()> {
+    diesel::sql_query(
+        "DELETE FROM articles_fts WHERE rowid = \
+         (SELECT fts_rowid FROM articles_fts_rows WHERE article_id = ?)",
+    )
+    .bind::<Text, _>(id)
+    .execute(conn)?;
+    diesel::sql_query("DELETE FROM articles_fts_rows WHERE article_id = ?")
+        .bind::<Text, _>(id)
+        .execute(conn)?;
     Ok(())
 }
 
@@ -990,5 +1006,66 @@ mod plan_tests {
             assert!(!plan.contains("TEMP B-TREE"), "{plan}");
             assert!(plan.contains("USING INDEX articles_by_"), "{plan}");
         }
+    }
+
+    #[test]
+    fn rewriting_an_article_s_search_entry_is_a_lookup_not_a_scan() {
+        #[derive(QueryableByName)]
+        struct Step {
+            #[diesel(sql_type = Text)]
+            detail: String,
+        }
+        let mut conn = SqliteConnection::establish(":memory:").unwrap();
+        conn.run_pending_migrations(crate::db::MIGRATIONS).unwrap();
+        let steps: Vec<String> = diesel::sql_query(
+            "EXPLAIN QUERY PLAN DELETE FROM articles_fts WHERE rowid = \
+             (SELECT fts_rowid FROM articles_fts_rows WHERE article_id = 'a')",
+        )
+        .load::<Step>(&mut conn)
+        .unwrap()
+        .into_iter()
+        .map(|s| s.detail)
+        .collect();
+        let plan = steps.join("\n");
+        // FTS5 reports a rowid lookup as its virtual index with an `=` constraint; a bare
+        // `INDEX 0:` is a read of the whole index.
+        assert!(
+            plan.lines()
+                .any(|l| l.starts_with("SCAN articles_fts VIRTUAL TABLE") && l.ends_with(":=")),
+            "{plan}"
+        );
+        assert!(plan.contains("SEARCH articles_fts_rows USING"), "{plan}");
+
+        // Writing the same article twice leaves one search row, found by its words.
+        sync_search(&mut conn, "a", "Harbour tolls", "", "first body").unwrap();
+        sync_search(&mut conn, "a", "Harbour tolls rise", "", "second body").unwrap();
+        #[derive(QueryableByName)]
+        struct Count {
+            #[diesel(sql_type = diesel::sql_types::BigInt)]
+            n: i64,
+        }
+        fn count(conn: &mut SqliteConnection, sql: &str) -> i64 {
+            diesel::sql_query(sql).get_result::<Count>(conn).unwrap().n
+        }
+        assert_eq!(
+            count(&mut conn, "SELECT count(*) AS n FROM articles_fts"),
+            1
+        );
+        assert_eq!(
+            count(
+                &mut conn,
+                "SELECT count(*) AS n FROM articles_fts WHERE articles_fts MATCH 'second'"
+            ),
+            1
+        );
+        delete(&mut conn, "a").unwrap();
+        assert_eq!(
+            count(&mut conn, "SELECT count(*) AS n FROM articles_fts"),
+            0
+        );
+        assert_eq!(
+            count(&mut conn, "SELECT count(*) AS n FROM articles_fts_rows"),
+            0
+        );
     }
 }

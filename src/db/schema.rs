@@ -277,3 +277,10 @@ diesel::table! {
 
 diesel::joinable!(webhook_deliveries -> webhooks (webhook_id));
 diesel::allow_tables_to_appear_in_same_query!(webhooks, webhook_deliveries, changes);
+
+diesel::table! {
+    articles_fts_rows (article_id) {
+        article_id -> Text,
+        fts_rowid -> BigInt,
+    }
+}
