@@ -10,21 +10,24 @@ use utoipa::{IntoParams, ToSchema};
 
 use crate::api::crud::{
     self, Checks, IfMatch, ListPage, Sort, decode_cursor, not_null, paginate, parse_fields,
-    patch_field, sees_everything,
+    patch_field,
 };
 use crate::api::pagination;
 use crate::auth::{Caller, Contributor, Editor, SignedIn};
 use crate::db::content_support::{Keyset, NewChange, latest_change_at, record_change};
 use crate::db::media::{self as db, MediaChanges, MediaRow, NewMedia};
-use crate::error::{ApiError, Problem, problem_response};
-use crate::http::cache::{CachePolicy, conditional_resource, http_date, if_none_match_hits};
+use crate::error::ApiError;
+use crate::http::cache::{CachePolicy, conditional_resource};
 use crate::imaging::{self, ImageError};
-use crate::media::{MediaStore, RangeRequest, parse_range, sha256_hex};
+use crate::media::MediaStore;
 use crate::state::AppState;
 
 const TEXT_MAX: usize = 2_000;
-/// The largest image accepted, in pixels (width × height), checked from the header.
-pub const MAX_PIXELS: u64 = 100_000_000;
+/// The largest image the library loader accepts, in pixels (width × height), checked from the
+/// header; the server uses `settings.max_image_pixels`.
+pub const MAX_PIXELS: u64 = 50_000_000;
+/// Rendition widths the library loader makes; the server uses `settings.rendition_widths`.
+pub const RENDITION_WIDTHS: &[u32] = &[320, 640, 1024, 1600];
 // Room for the metadata parts and multipart framing on top of the file itself.
 const FORM_OVERHEAD: usize = 256 * 1024;
 const METADATA_PART_MAX: usize = 64 * 1024;
@@ -42,7 +45,7 @@ pub struct FocalPoint {
     pub y: f64,
 }
 
-/// A derived size of an image (none are made yet; the list is always empty for now).
+/// A derived size of an image, in the original's format or in WebP.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct Rendition {
     /// Pixels.
@@ -112,7 +115,8 @@ pub struct Media {
     pub focal_point: Option<FocalPoint>,
     /// The original file.
     pub url: String,
-    /// Derived sizes; empty until renditions are made.
+    /// Derived sizes (never larger than the original), smallest first, each in the original's
+    /// format and in WebP.
     pub renditions: Vec<Rendition>,
     /// Upload time.
     pub created_at: String,
@@ -129,6 +133,21 @@ impl Media {
             (Some(x), Some(y)) => Some(FocalPoint { x, y }),
             _ => None,
         };
+        let webp_copies = row.content_type != "image/webp";
+        let renditions = crate::media::renditions::parse(&row.renditions)
+            .into_iter()
+            .map(|r| Rendition {
+                url: crate::media::renditions::rendition_url(
+                    public_url,
+                    &row.id,
+                    r.width,
+                    webp_copies && r.content_type == "image/webp",
+                ),
+                width: i32::try_from(r.width).unwrap_or(i32::MAX),
+                height: i32::try_from(r.height).unwrap_or(i32::MAX),
+                content_type: r.content_type,
+            })
+            .collect();
         Media {
             url: format!("{public_url}/v1/media/{}/file", row.id),
             id: row.id,
@@ -146,7 +165,7 @@ impl Media {
             syndication_allowed: row.syndication_allowed,
             usage_expires: row.usage_expires,
             focal_point,
-            renditions: Vec::new(),
+            renditions,
             created_at: row.created_at,
             updated_at: row.updated_at,
             version: row.version,
@@ -315,17 +334,6 @@ pub struct MediaListQuery {
     pub count: Option<bool>,
 }
 
-/// Query parameters of the file download.
-#[derive(Debug, Deserialize, IntoParams)]
-#[serde(deny_unknown_fields)]
-#[into_params(parameter_in = Query)]
-pub struct MediaFileQuery {
-    /// Wanted width in pixels. No renditions are made yet, so the original is served whatever
-    /// the width.
-    #[param(minimum = 1, maximum = 10000)]
-    pub w: Option<i64>,
-}
-
 const MEDIA_SORTS: &[(&str, &str)] = &[
     ("created_at", "media.created_at"),
     ("updated_at", "media.updated_at"),
@@ -342,8 +350,8 @@ pub fn load_media(
     if ids.is_empty() {
         return Ok(Vec::new());
     }
-    let public_at = (!sees_everything(caller)).then(crate::time::now);
-    Ok(db::by_ids(conn, ids, public_at.as_deref())?
+    let filter = crate::media::rights::media_filter(caller);
+    Ok(db::by_ids(conn, ids, filter.as_deref())?
         .into_iter()
         .map(|row| Media::from_row(row, public_url))
         .collect())
@@ -394,11 +402,10 @@ fn image_error(err: ImageError) -> ApiError {
     }
 }
 
-/// Stores an image and its metadata: checks the bytes are an accepted image (type from the
-/// magic numbers, size from the header, no pixels decoded), writes the original under the
-/// media directory by content hash, and records it with a `create` change, all in one
-/// transaction (nested as a savepoint when the caller already has one open). Used by the
-/// upload endpoint and by the demo-content loader.
+/// Stores an image and its metadata: cleans it and makes its renditions (see
+/// [`imaging::process`], with the loader's defaults), then records it like an upload. Used by
+/// the demo-content loader and tests; the upload endpoint processes on the blocking pool and
+/// calls [`store_processed`].
 pub fn store_image(
     conn: &mut SqliteConnection,
     media_dir: &std::path::Path,
@@ -407,64 +414,86 @@ pub fn store_image(
     meta: MediaMetadata,
     created_by: Option<&str>,
 ) -> Result<Media, ApiError> {
+    check_metadata(&meta).finish()?;
+    let processed = imaging::process(bytes, MAX_PIXELS, RENDITION_WIDTHS).map_err(image_error)?;
+    store_processed(conn, media_dir, public_url, &processed, meta, created_by)
+}
+
+/// Records a processed image: writes the cleaned original and its renditions under the media
+/// directory by content hash and inserts the record with a `create` change, all in one
+/// transaction (nested as a savepoint when the caller already has one open). The recorded
+/// size, dimensions and digest are those of the cleaned file, never of the raw upload. On
+/// failure the files this call created are removed again.
+pub fn store_processed(
+    conn: &mut SqliteConnection,
+    media_dir: &std::path::Path,
+    public_url: &str,
+    processed: &imaging::Processed,
+    meta: MediaMetadata,
+    created_by: Option<&str>,
+) -> Result<Media, ApiError> {
     use diesel::Connection;
     check_metadata(&meta).finish()?;
-    let probe = imaging::probe(bytes, MAX_PIXELS).map_err(image_error)?;
-    let sha256 = sha256_hex(bytes);
     let store = MediaStore::new(media_dir);
-    let size = i64::try_from(bytes.len()).map_err(ApiError::internal)?;
-    let width = i32::try_from(probe.width).map_err(ApiError::internal)?;
-    let height = i32::try_from(probe.height).map_err(ApiError::internal)?;
+    let width = i32::try_from(processed.original.width).map_err(ApiError::internal)?;
+    let height = i32::try_from(processed.original.height).map_err(ApiError::internal)?;
+    let id = crud::new_id();
     conn.transaction(|conn| {
-        let created_file = store.put(&sha256, bytes).map_err(ApiError::internal)?;
+        let files = crate::media::renditions::store_processed(&store, processed, public_url, &id)
+            .map_err(ApiError::internal)?;
         let now = crate::time::now();
-        let inserted = db::insert(
-            conn,
-            &NewMedia {
-                id: crud::new_id(),
-                kind: "image".to_owned(),
-                content_type: probe.format.content_type().to_owned(),
-                width,
-                height,
-                bytes: size,
-                sha256: sha256.clone(),
-                caption: meta.caption,
-                credit: meta.credit,
-                alt_text: meta.alt_text,
-                copyright: meta.copyright,
-                license: meta.license,
-                syndication_allowed: meta.syndication_allowed,
-                usage_expires: meta
-                    .usage_expires
-                    .as_deref()
-                    .and_then(crate::time::normalize),
-                focal_x: meta.focal_point.map(|p| p.x),
-                focal_y: meta.focal_point.map(|p| p.y),
-                created_by: created_by.map(str::to_owned),
-                created_at: now.clone(),
-                updated_at: now.clone(),
-                version: 1,
-            },
-        )
-        .and_then(|row| {
-            record_change(
-                conn,
-                &NewChange {
-                    resource: "media",
-                    resource_id: &row.id,
-                    operation: "create",
-                    version: row.version,
-                    at: &now,
-                },
-            )?;
-            Ok(row)
-        });
+        let inserted = serde_json::to_string(&files.renditions)
+            .map_err(ApiError::internal)
+            .and_then(|renditions| {
+                db::insert(
+                    conn,
+                    &NewMedia {
+                        id: id.clone(),
+                        kind: "image".to_owned(),
+                        content_type: processed.original.format.content_type().to_owned(),
+                        width,
+                        height,
+                        bytes: files.bytes,
+                        sha256: files.sha256.clone(),
+                        caption: meta.caption,
+                        credit: meta.credit,
+                        alt_text: meta.alt_text,
+                        copyright: meta.copyright,
+                        license: meta.license,
+                        syndication_allowed: meta.syndication_allowed,
+                        usage_expires: meta
+                            .usage_expires
+                            .as_deref()
+                            .and_then(crate::time::normalize),
+                        focal_x: meta.focal_point.map(|p| p.x),
+                        focal_y: meta.focal_point.map(|p| p.y),
+                        created_by: created_by.map(str::to_owned),
+                        created_at: now.clone(),
+                        updated_at: now.clone(),
+                        version: 1,
+                    },
+                )?;
+                db::set_renditions(conn, &id, &renditions)
+            })
+            .and_then(|row| {
+                record_change(
+                    conn,
+                    &NewChange {
+                        resource: "media",
+                        resource_id: &row.id,
+                        operation: "create",
+                        version: row.version,
+                        at: &now,
+                    },
+                )?;
+                Ok(row)
+            });
         match inserted {
             Ok(row) => Ok(Media::from_row(row, public_url)),
             Err(err) => {
-                // Nothing may be left behind by a failed request, not even the file.
-                if created_file {
-                    let _ = store.remove(&sha256);
+                // Nothing may be left behind by a failed request, not even the files.
+                for sha in &files.created {
+                    let _ = store.remove(sha);
                 }
                 Err(err)
             }
@@ -636,11 +665,20 @@ pub async fn create_media(
         return Err(too_large(limit));
     }
     let (bytes, meta) = read_upload(form, limit).await?;
+    check_metadata(&meta).finish()?;
+    let max_pixels = state.settings.max_image_pixels;
+    let widths = state.settings.rendition_widths.clone();
+    // Decoding, resizing and encoding are CPU work: off the async workers.
+    let processed = web::block(move || imaging::process(&bytes, max_pixels, &widths))
+        .await?
+        .map_err(image_error)?;
     let media_dir = state.settings.media_dir.clone();
     let public_url = state.public_url.to_string();
     let media = state
         .db
-        .write(move |conn| store_image(conn, &media_dir, &public_url, &bytes, meta, Some(&user)))
+        .write(move |conn| {
+            store_processed(conn, &media_dir, &public_url, &processed, meta, Some(&user))
+        })
         .await?;
     crud::write_response(
         Some(&format!("/v1/media/{}", media.id)),
@@ -681,12 +719,12 @@ pub async fn list_media(
         fetch: limit + 1,
     };
     let want_total = query.count == Some(true);
-    let public_at = (!sees_everything(&caller)).then(crate::time::now);
+    let filter = crate::media::rights::media_filter(&caller);
     let public_url = state.public_url.to_string();
     let page = state
         .db
         .read(move |conn| {
-            let rows = db::list(conn, public_at.as_deref(), &keyset)?;
+            let rows = db::list(conn, filter.as_deref(), &keyset)?;
             let (rows, next_cursor) = paginate(rows, limit, &fingerprint, |row| {
                 let key = match sort.field {
                     "updated_at" => row.updated_at.clone(),
@@ -695,7 +733,7 @@ pub async fn list_media(
                 (key, row.id.clone())
             });
             let total = if want_total {
-                Some(db::count(conn, public_at.as_deref())?)
+                Some(db::count(conn, filter.as_deref())?)
             } else {
                 None
             };
@@ -719,13 +757,17 @@ pub async fn list_media(
     )
 }
 
-async fn find_visible(state: &AppState, caller: &Caller, id: String) -> Result<MediaRow, ApiError> {
-    let public_at = (!sees_everything(caller)).then(crate::time::now);
+/// The media item `id` if `caller` may see it, else a 404.
+pub async fn find_visible(
+    state: &AppState,
+    caller: &Caller,
+    id: String,
+) -> Result<MediaRow, ApiError> {
+    let filter = crate::media::rights::media_filter(caller);
     state
         .db
         .read(move |conn| {
-            db::find(conn, &id, public_at.as_deref())?
-                .ok_or_else(|| ApiError::not_found("media", &id))
+            db::find(conn, &id, filter.as_deref())?.ok_or_else(|| ApiError::not_found("media", &id))
         })
         .await
 }
@@ -761,121 +803,6 @@ pub async fn get_media(
         updated,
         policy(&state, &caller),
     ))
-}
-
-/// Serves the original file with its type, a strong `ETag` (the SHA-256 of the bytes),
-/// `Last-Modified`, 304 on a current copy and single byte ranges (206). Visible to the same
-/// callers as the metadata.
-#[utoipa::path(
-    tag = "media",
-    params(("id" = String, Path, description = "Media id"), MediaFileQuery,
-        ("Range" = Option<String>, Header, description = "One byte range, e.g. `bytes=0-1023`, `bytes=1024-` or `bytes=-500`; several ranges get the whole file"),
-        ("If-Range" = Option<String>, Header, description = "The ETag the range is for; another tag gets the whole file")),
-    responses(
-        (status = 200, description = "The whole file", content(
-            (ImageFile = "image/jpeg"), (ImageFile = "image/png"), (ImageFile = "image/webp"), (ImageFile = "image/gif")),
-            headers(("ETag" = String, description = "Strong, from the SHA-256"), ("Accept-Ranges" = String, description = "`bytes`"),
-                    ("X-Content-Type-Options" = String, description = "`nosniff`"))),
-        (status = 206, description = "The requested byte range, with `Content-Range`", content(
-            (ImageFile = "image/jpeg"), (ImageFile = "image/png"), (ImageFile = "image/webp"), (ImageFile = "image/gif")),
-            headers(("Content-Range" = String, description = "`bytes START-END/LENGTH`"))),
-        (status = 304, description = "The client's copy is current"),
-        (status = 400, description = "Unknown parameter or bad `w`"),
-        (status = 401, description = "Credentials were presented but are not valid"),
-        (status = 404, description = "No such media, or not visible to the caller"),
-        (status = 416, description = "The range lies outside the file; `Content-Range: bytes */LENGTH`")
-    )
-)]
-#[get("/v1/media/{id}/file")]
-pub async fn get_media_file(
-    req: HttpRequest,
-    state: web::Data<AppState>,
-    caller: Caller,
-    path: web::Path<String>,
-    query: web::Query<MediaFileQuery>,
-) -> Result<HttpResponse, ApiError> {
-    if let Some(w) = query.w
-        && !(1..=10_000).contains(&w)
-    {
-        return Err(ApiError::bad_field("w", "must be between 1 and 10000"));
-    }
-    let row = find_visible(&state, &caller, path.into_inner()).await?;
-    let etag = format!("\"{}\"", row.sha256);
-    let last_modified = crate::time::parse(&row.created_at);
-    let policy = policy(&state, &caller);
-    let fresh = if req.headers().contains_key(header::IF_NONE_MATCH) {
-        if_none_match_hits(&req, &etag)
-    } else {
-        last_modified.is_some_and(|at| crate::http::cache::not_modified_since(&req, at))
-    };
-    let mut builder = if fresh {
-        HttpResponse::NotModified()
-    } else {
-        HttpResponse::Ok()
-    };
-    builder
-        .insert_header((header::ETAG, etag.clone()))
-        .insert_header((header::CACHE_CONTROL, policy.header_value()))
-        .insert_header((header::ACCEPT_RANGES, "bytes"))
-        .insert_header((header::X_CONTENT_TYPE_OPTIONS, "nosniff"));
-    if let Some(at) = last_modified {
-        builder.insert_header((header::LAST_MODIFIED, http_date(at)));
-    }
-    if policy == CachePolicy::Private {
-        builder.insert_header((header::VARY, "Authorization, X-Api-Key"));
-    }
-    if fresh {
-        return Ok(builder.finish());
-    }
-    let range_header = req
-        .headers()
-        .get(header::RANGE)
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_owned);
-    let range_applies = req
-        .headers()
-        .get(header::IF_RANGE)
-        .and_then(|v| v.to_str().ok())
-        .is_none_or(|tag| tag.trim() == etag);
-    let store = MediaStore::new(&state.settings.media_dir);
-    let sha = row.sha256.clone();
-    let (range, body, len) = web::block(move || -> std::io::Result<_> {
-        let len = store.len(&sha)?;
-        let range = if range_applies {
-            parse_range(range_header.as_deref(), len)
-        } else {
-            RangeRequest::Whole
-        };
-        let body = match range {
-            RangeRequest::Whole => store.read_range(&sha, 0, len)?,
-            RangeRequest::Part { start, end } => store.read_range(&sha, start, end - start + 1)?,
-            RangeRequest::Unsatisfiable => Vec::new(),
-        };
-        Ok((range, body, len))
-    })
-    .await?
-    .map_err(ApiError::internal)?;
-    match range {
-        RangeRequest::Whole => Ok(builder.content_type(row.content_type).body(body)),
-        RangeRequest::Part { start, end } => {
-            builder.status(actix_web::http::StatusCode::PARTIAL_CONTENT);
-            builder.insert_header((header::CONTENT_RANGE, format!("bytes {start}-{end}/{len}")));
-            Ok(builder.content_type(row.content_type).body(body))
-        }
-        RangeRequest::Unsatisfiable => {
-            let mut response = problem_response(&Problem {
-                problem_type: "/problems/range-not-satisfiable".to_owned(),
-                title: "Range Not Satisfiable".to_owned(),
-                status: 416,
-                detail: format!("the file is {len} bytes; the requested range lies outside it"),
-                errors: Vec::new(),
-            });
-            if let Ok(value) = header::HeaderValue::from_str(&format!("bytes */{len}")) {
-                response.headers_mut().insert(header::CONTENT_RANGE, value);
-            }
-            Ok(response)
-        }
-    }
 }
 
 /// Changes a photo's metadata (JSON merge patch). Contributors and above; `If-Match` required.
@@ -970,8 +897,8 @@ pub async fn update_media(
     crud::write_response(None, &media, media.version)
 }
 
-/// Deletes a photo no article or speaker uses; its file goes too when no other record shares
-/// it. Editors and admins; `If-Match` required.
+/// Deletes a photo no article or speaker uses; its original, renditions and cached crops go
+/// too when no other record shares them. Editors and admins; `If-Match` required.
 #[utoipa::path(
     tag = "media",
     params(
@@ -999,6 +926,10 @@ pub async fn delete_media(
     let if_match = IfMatch::from_request(&req)?;
     let id = path.into_inner();
     let store = MediaStore::new(&state.settings.media_dir);
+    let crop_cache = crate::media::renditions::CropCache::new(
+        &state.settings.media_dir,
+        state.settings.crop_cache_bytes,
+    );
     state
         .db
         .write(move |conn| {
@@ -1028,6 +959,14 @@ pub async fn delete_media(
             // the count and the removal.
             if db::records_with_hash(conn, &current.sha256)? == 0 {
                 store.remove(&current.sha256).map_err(ApiError::internal)?;
+                crop_cache
+                    .remove_for(&current.sha256)
+                    .map_err(ApiError::internal)?;
+            }
+            for rendition in crate::media::renditions::parse(&current.renditions) {
+                if !rendition.sha256.is_empty() && !db::file_in_use(conn, &rendition.sha256)? {
+                    store.remove(&rendition.sha256).map_err(ApiError::internal)?;
+                }
             }
             Ok(())
         })
