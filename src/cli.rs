@@ -210,6 +210,12 @@ fn load_settings() -> anyhow::Result<Settings> {
 async fn serve(settings: Settings) -> anyhow::Result<()> {
     let app = Application::build(settings, Signals::Handle)?;
     let address = app.address().to_owned();
+    if app.state().settings.demo {
+        let loaded = crate::demo::load_if_empty(app.state())?;
+        if loaded > 0 {
+            tracing::info!(articles = loaded, "demo content loaded");
+        }
+    }
     {
         let mut out = std::io::stdout().lock();
         writeln!(out, "newsdesk listening on {address}")?;

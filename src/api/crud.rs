@@ -443,3 +443,8 @@ pub fn page_item_schemas<T: utoipa::ToSchema>(
     schemas.push((T::name().into_owned(), T::schema()));
     T::schemas(schemas);
 }
+
+/// The query string of an endpoint that takes no parameters: any parameter is a 400 naming it.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NoQuery {}

@@ -9,8 +9,8 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use crate::api::crud::{
-    self, Checks, IfMatch, ListPage, Sort, decode_cursor, not_null, paginate, parse_fields,
-    patch_field,
+    self, Checks, IfMatch, ListPage, NoQuery, Sort, decode_cursor, not_null, paginate,
+    parse_fields, patch_field,
 };
 use crate::api::pagination;
 use crate::auth::{Caller, Contributor, Editor, SignedIn};
@@ -23,10 +23,11 @@ use crate::media::MediaStore;
 use crate::state::AppState;
 
 const TEXT_MAX: usize = 2_000;
-/// The largest image the library loader accepts, in pixels (width × height), checked from the
-/// header; the server uses `settings.max_image_pixels`.
-pub const MAX_PIXELS: u64 = 50_000_000;
-/// Rendition widths the library loader makes; the server uses `settings.rendition_widths`.
+/// The largest image [`store_image`] accepts, in pixels (width × height), checked from the
+/// header before decoding: the default of `NEWSDESK_MAX_IMAGE_PIXELS`, which uploads use.
+pub const DEFAULT_MAX_PIXELS: u64 = 50_000_000;
+/// Rendition widths the library loader makes: the default of `NEWSDESK_RENDITION_WIDTHS`,
+/// which uploads use.
 pub const RENDITION_WIDTHS: &[u32] = &[320, 640, 1024, 1600];
 // Room for the metadata parts and multipart framing on top of the file itself.
 const FORM_OVERHEAD: usize = 256 * 1024;
@@ -414,8 +415,29 @@ pub fn store_image(
     meta: MediaMetadata,
     created_by: Option<&str>,
 ) -> Result<Media, ApiError> {
+    store_image_limited(
+        conn,
+        media_dir,
+        public_url,
+        bytes,
+        meta,
+        created_by,
+        DEFAULT_MAX_PIXELS,
+    )
+}
+
+/// [`store_image`] with a pixel limit other than the default.
+pub fn store_image_limited(
+    conn: &mut SqliteConnection,
+    media_dir: &std::path::Path,
+    public_url: &str,
+    bytes: &[u8],
+    meta: MediaMetadata,
+    created_by: Option<&str>,
+    max_pixels: u64,
+) -> Result<Media, ApiError> {
     check_metadata(&meta).finish()?;
-    let processed = imaging::process(bytes, MAX_PIXELS, RENDITION_WIDTHS).map_err(image_error)?;
+    let processed = imaging::process(bytes, max_pixels, RENDITION_WIDTHS).map_err(image_error)?;
     store_processed(conn, media_dir, public_url, &processed, meta, created_by)
 }
 
@@ -653,6 +675,7 @@ pub async fn create_media(
     state: web::Data<AppState>,
     author: SignedIn<Contributor>,
     form: Multipart,
+    _query: web::Query<NoQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let user = author.id.clone();
     let limit = state.settings.max_upload_bytes;
@@ -790,6 +813,7 @@ pub async fn get_media(
     state: web::Data<AppState>,
     caller: Caller,
     path: web::Path<String>,
+    _query: web::Query<NoQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let row = find_visible(&state, &caller, path.into_inner()).await?;
     let version = row.version;
@@ -834,6 +858,7 @@ pub async fn update_media(
     _user: SignedIn<Contributor>,
     path: web::Path<String>,
     body: web::Json<UpdateMedia>,
+    _query: web::Query<NoQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let if_match = IfMatch::from_request(&req)?;
     let id = path.into_inner();
@@ -922,6 +947,7 @@ pub async fn delete_media(
     state: web::Data<AppState>,
     _user: SignedIn<Editor>,
     path: web::Path<String>,
+    _query: web::Query<NoQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let if_match = IfMatch::from_request(&req)?;
     let id = path.into_inner();

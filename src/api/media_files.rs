@@ -7,6 +7,7 @@ use actix_web::{HttpRequest, HttpResponse, get, web};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
+use crate::api::crud::NoQuery;
 use crate::api::media::{ImageFile, find_visible};
 use crate::auth::{Caller, Contributor, SignedIn};
 use crate::db::content_support::public_media;
@@ -386,6 +387,7 @@ pub async fn get_media_usage(
     state: web::Data<AppState>,
     _user: SignedIn<Contributor>,
     path: web::Path<String>,
+    _query: web::Query<NoQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let id = path.into_inner();
     let usage = state

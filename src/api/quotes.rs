@@ -6,11 +6,11 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use crate::api::crud::{
-    self, Checks, IfMatch, ListPage, Sort, decode_cursor, not_null, paginate, parse_fields,
-    patch_field, sees_everything,
+    self, Checks, IfMatch, ListPage, NoQuery, Sort, decode_cursor, not_null, paginate,
+    parse_fields, patch_field, sees_everything,
 };
 use crate::api::pagination;
-use crate::auth::{Caller, Contributor, Editor, SignedIn};
+use crate::auth::{Caller, Contributor, Editor, Role, SignedIn, UserCaller};
 use crate::db::content_support::{Keyset, NewChange, latest_change_at, record_change};
 use crate::db::quotes::{self as db, NewQuote, QuoteChanges, QuoteFilter, QuoteRow};
 use crate::error::ApiError;
@@ -353,15 +353,29 @@ fn resolve_speaker(
     Ok(found)
 }
 
+/// Checks the article a quote is attached to exists and, for a contributor, is their own
+/// draft: contributors may not touch others' work or published articles.
 fn check_article(
     conn: &mut SqliteConnection,
     checks: &mut Checks,
     article: Option<&str>,
+    user: &UserCaller,
 ) -> Result<(), ApiError> {
-    if let Some(id) = article
-        && !db::article_exists(conn, id)?
-    {
-        checks.push("article_id", format!("no article with id `{id}`"));
+    let Some(id) = article else {
+        return Ok(());
+    };
+    match db::article_owner(conn, id)? {
+        None => checks.push("article_id", format!("no article with id `{id}`")),
+        Some((author, status)) => {
+            let own_draft = author.as_deref() == Some(user.id.as_str()) && status == "draft";
+            if user.role < Role::Editor && !own_draft {
+                return Err(ApiError::Forbidden {
+                    detail: format!(
+                        "contributors may attach quotes only to their own drafts; article `{id}` is not one"
+                    ),
+                });
+            }
+        }
     }
     Ok(())
 }
@@ -375,7 +389,7 @@ fn check_article(
         (status = 201, description = "Created; `Location` and `ETag` are set", body = Quote),
         (status = 400, description = "The body is not JSON"),
         (status = 401, description = "Not signed in"),
-        (status = 403, description = "Not a contributor, editor or admin"),
+        (status = 403, description = "Not a contributor, editor or admin, or a contributor attaching the quote to an article that is not their own draft"),
         (status = 413, description = "The body is too large"),
         (status = 415, description = "The body is not `application/json`"),
         (status = 422, description = "Invalid or unknown fields, or a `speaker_id` or `article_id` that does not exist")
@@ -386,7 +400,9 @@ pub async fn create_quote(
     state: web::Data<AppState>,
     author: SignedIn<Contributor>,
     body: web::Json<CreateQuote>,
+    _query: web::Query<NoQuery>,
 ) -> Result<HttpResponse, ApiError> {
+    let author = author.user;
     let user = author.id.clone();
     let body = body.into_inner();
     let mut checks = Checks::default();
@@ -398,7 +414,7 @@ pub async fn create_quote(
         .db
         .write(move |conn| {
             let speaker = resolve_speaker(conn, &mut checks, &body.speaker_id)?;
-            check_article(conn, &mut checks, body.article_id.as_deref())?;
+            check_article(conn, &mut checks, body.article_id.as_deref(), &author)?;
             checks.finish()?;
             let speaker_id = speaker.ok_or_else(|| ApiError::internal("speaker vanished"))?;
             let now = crate::time::now();
@@ -452,6 +468,7 @@ pub async fn get_quote(
     state: web::Data<AppState>,
     caller: Caller,
     path: web::Path<String>,
+    _query: web::Query<NoQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let id = path.into_inner();
     let public_at = (!sees_everything(&caller)).then(crate::time::now);
@@ -487,7 +504,7 @@ pub async fn get_quote(
         (status = 200, description = "The changed quote, with its new `ETag`", body = Quote),
         (status = 400, description = "The body is not JSON"),
         (status = 401, description = "Not signed in"),
-        (status = 403, description = "Not a contributor, editor or admin"),
+        (status = 403, description = "Not a contributor, editor or admin, or a contributor attaching the quote to an article that is not their own draft"),
         (status = 404, description = "No such quote"),
         (status = 412, description = "`If-Match` does not match the current version"),
         (status = 413, description = "The body is too large"),
@@ -500,10 +517,12 @@ pub async fn get_quote(
 pub async fn update_quote(
     req: HttpRequest,
     state: web::Data<AppState>,
-    _user: SignedIn<Contributor>,
+    author: SignedIn<Contributor>,
     path: web::Path<String>,
     body: web::Json<UpdateQuote>,
+    _query: web::Query<NoQuery>,
 ) -> Result<HttpResponse, ApiError> {
+    let author = author.user;
     let if_match = IfMatch::from_request(&req)?;
     let id = path.into_inner();
     let body = body.into_inner();
@@ -534,7 +553,7 @@ pub async fn update_quote(
                 None => None,
             };
             if let Some(Some(article)) = &body.article_id {
-                check_article(conn, &mut checks, Some(article))?;
+                check_article(conn, &mut checks, Some(article), &author)?;
             }
             checks.finish()?;
             let now = crate::time::now();
@@ -589,6 +608,7 @@ pub async fn delete_quote(
     state: web::Data<AppState>,
     _user: SignedIn<Editor>,
     path: web::Path<String>,
+    _query: web::Query<NoQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let if_match = IfMatch::from_request(&req)?;
     let id = path.into_inner();

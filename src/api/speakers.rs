@@ -6,8 +6,8 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use crate::api::crud::{
-    self, Checks, IfMatch, ListPage, Sort, decode_cursor, not_null, paginate, parse_fields,
-    patch_field, sees_everything,
+    self, Checks, IfMatch, ListPage, NoQuery, Sort, decode_cursor, not_null, paginate,
+    parse_fields, patch_field, sees_everything,
 };
 use crate::api::pagination;
 use crate::api::quotes::{QuoteListQuery, list_quotes_for};
@@ -492,6 +492,7 @@ pub async fn create_speaker(
     state: web::Data<AppState>,
     author: SignedIn<Contributor>,
     body: web::Json<CreateSpeaker>,
+    _query: web::Query<NoQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let user = author.id.clone();
     let body = body.into_inner();
@@ -570,6 +571,7 @@ pub async fn get_speaker(
     state: web::Data<AppState>,
     caller: Caller,
     path: web::Path<String>,
+    _query: web::Query<NoQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let key = path.into_inner();
     let row = find_speaker(&state, key).await?;
@@ -620,6 +622,7 @@ pub async fn update_speaker(
     _user: SignedIn<Contributor>,
     path: web::Path<String>,
     body: web::Json<UpdateSpeaker>,
+    _query: web::Query<NoQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let if_match = IfMatch::from_request(&req)?;
     let key = path.into_inner();
@@ -712,6 +715,7 @@ pub async fn delete_speaker(
     state: web::Data<AppState>,
     _user: SignedIn<Editor>,
     path: web::Path<String>,
+    _query: web::Query<NoQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let if_match = IfMatch::from_request(&req)?;
     let key = path.into_inner();

@@ -168,14 +168,16 @@ pub fn count(conn: &mut SqliteConnection, filter: &QuoteFilter) -> Result<i64, A
     Ok(filtered(filter).count().get_result(conn)?)
 }
 
-/// True when an article with this id exists.
-pub fn article_exists(conn: &mut SqliteConnection, id: &str) -> Result<bool, ApiError> {
+/// The author and status of an article, when it exists.
+pub fn article_owner(
+    conn: &mut SqliteConnection,
+    id: &str,
+) -> Result<Option<(Option<String>, String)>, ApiError> {
     Ok(articles::table
         .find(id)
-        .select(articles::id)
-        .first::<String>(conn)
-        .optional()?
-        .is_some())
+        .select((articles::author_id, articles::status))
+        .first::<(Option<String>, String)>(conn)
+        .optional()?)
 }
 
 /// Inserts a quote.

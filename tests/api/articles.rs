@@ -683,3 +683,47 @@ async fn public_reads_allow_any_origin() {
             .contains("GET")
     );
 }
+
+#[actix_web::test]
+async fn the_demo_newsroom_loads_once_into_an_empty_database() {
+    let app = TestApp::spawn().await;
+
+    let loaded = newsdesk::demo::load_if_empty(&app.state).unwrap();
+    let again = newsdesk::demo::load_if_empty(&app.state).unwrap();
+    let list = app
+        .get("/v1/articles?count=true&include=quotes,speakers,media")
+        .await
+        .value();
+    let sections = app.get("/v1/sections").await.value();
+    let first = app
+        .get(&format!(
+            "/v1/articles/{}",
+            list["data"][0]["slug"].as_str().unwrap()
+        ))
+        .await
+        .value();
+
+    assert!(loaded >= 6);
+    assert_eq!(again, 0);
+    assert!(list["total"].as_i64().unwrap() >= 6);
+    assert_eq!(sections["data"].as_array().unwrap().len(), 3);
+    let speaker = &list["included"]["speakers"][0];
+    assert!(speaker["title"].is_string() && speaker["organization"].is_string());
+    let photo = &list["included"]["media"][0];
+    assert!(photo["credit"].as_str().unwrap().starts_with("Photo by"));
+    assert!(photo["caption"].is_string());
+    let sha = photo["sha256"].as_str().unwrap();
+    assert!(
+        app.dir
+            .path()
+            .join("media/originals")
+            .join(&sha[..2])
+            .join(sha)
+            .exists()
+    );
+    let html = first["body_html"].as_str().unwrap();
+    assert!(
+        html.contains("<blockquote") && html.contains("<figure"),
+        "{html}"
+    );
+}

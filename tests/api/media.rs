@@ -593,3 +593,279 @@ async fn speaker_quote_and_media_responses_match_their_documented_schemas() {
     let problem = app.get("/v1/speakers?limit=0").await.value();
     assert_matches_schema(&doc, "Problem", &problem);
 }
+
+#[actix_web::test]
+async fn an_image_declaring_too_many_pixels_is_a_422_naming_the_file() {
+    let app = TestApp::spawn_with(|s| s.max_image_pixels = 1_000_000).await;
+    let auth = bearer(&app, Role::Contributor).await;
+
+    let response = upload(
+        &app,
+        &auth,
+        form(&[], Some(("huge.png", &images::png_header(60000, 60000)))),
+    )
+    .await;
+
+    assert_eq!(response.problem(422)["errors"][0]["field"], "file");
+    assert!(files_under(&app.dir.path().join("media")).is_empty());
+}
+
+#[actix_web::test]
+async fn the_include_loaders_apply_the_callers_visibility_in_one_call() {
+    use newsdesk::auth::{Caller, UserCaller};
+    let app = TestApp::spawn().await;
+    let mut fx = Fixtures::open(&app);
+    let speaker = fx.speaker("Amina Diallo");
+    let published = fx.published_article();
+    let draft = fx.article("draft", None);
+    let public_quote = fx.quote(&speaker, Some(&published));
+    let draft_quote = fx.quote(&speaker, Some(&draft));
+    let public_photo = fx.media(&images::png(2, 2))["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let draft_photo = fx.media(&images::gif(2, 2))["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    fx.link_media(&published, &public_photo);
+    fx.link_media(&draft, &draft_photo);
+    let editor = Caller::User(UserCaller {
+        id: "u1".into(),
+        email: "e@example.test".into(),
+        role: Role::Editor,
+    });
+    let mut conn = fx.conn();
+    let quote_ids = vec![public_quote.clone(), draft_quote, "missing".to_owned()];
+    let media_ids = vec![public_photo.clone(), draft_photo];
+
+    let public_quotes =
+        newsdesk::api::quotes::load_quotes(&mut conn, &quote_ids, &Caller::Anonymous).unwrap();
+    let editor_quotes = newsdesk::api::quotes::load_quotes(&mut conn, &quote_ids, &editor).unwrap();
+    let public_media =
+        newsdesk::api::media::load_media(&mut conn, &media_ids, &Caller::Anonymous, "http://h")
+            .unwrap();
+    let editor_media =
+        newsdesk::api::media::load_media(&mut conn, &media_ids, &editor, "http://h").unwrap();
+    let speakers =
+        newsdesk::api::speakers::load_speakers(&mut conn, std::slice::from_ref(&speaker)).unwrap();
+
+    assert_eq!(public_quotes.len(), 1);
+    assert_eq!(public_quotes[0].id, public_quote);
+    assert_eq!(editor_quotes.len(), 2);
+    assert_eq!(public_media.len(), 1);
+    assert_eq!(public_media[0].id, public_photo);
+    assert_eq!(
+        public_media[0].url,
+        format!("http://h/v1/media/{public_photo}/file")
+    );
+    assert_eq!(editor_media.len(), 2);
+    assert_eq!(speakers[0].id, speaker);
+}
+
+#[actix_web::test]
+async fn head_and_if_modified_since_work_on_files() {
+    let app = TestApp::spawn().await;
+    let mut fx = Fixtures::open(&app);
+    let id = fx.media(&images::png(4, 3))["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    fx.speaker_with_photo("Amina Diallo", Some(&id));
+    let path = format!("/v1/media/{id}/file");
+    let first = app.get(&path).await;
+    let last_modified = first.header("last-modified").unwrap().to_owned();
+
+    let head = app.raw("HEAD", &path, &[], None).await;
+    let since = app
+        .get_with(&path, &[("if-modified-since", &last_modified)])
+        .await;
+
+    assert_eq!(head.status, 200);
+    assert!(head.body.is_empty());
+    assert_eq!(head.header("etag"), first.header("etag"));
+    assert_eq!(since.status, 304);
+}
+
+#[actix_web::test]
+async fn writes_are_documented_as_needing_a_bearer_token_and_reads_are_not() {
+    let app = TestApp::spawn().await;
+    let doc = app.get("/openapi.json").await.value();
+
+    for (path, method) in [
+        ("/v1/speakers", "post"),
+        ("/v1/speakers/{id}", "patch"),
+        ("/v1/speakers/{id}", "delete"),
+        ("/v1/quotes", "post"),
+        ("/v1/quotes/{id}", "patch"),
+        ("/v1/quotes/{id}", "delete"),
+        ("/v1/media", "post"),
+        ("/v1/media/{id}", "patch"),
+        ("/v1/media/{id}", "delete"),
+    ] {
+        let op = &doc["paths"][path][method];
+        assert_eq!(op["security"], json!([{"bearer": []}]), "{method} {path}");
+    }
+    assert!(doc["paths"]["/v1/media/{id}/file"]["get"]["security"].is_null());
+    assert!(
+        doc["paths"]["/v1/media"]["post"]["requestBody"]["content"]["multipart/form-data"]
+            .is_object()
+    );
+}
+
+#[actix_web::test]
+async fn unknown_fields_in_media_and_quote_patches_are_422s_naming_them() {
+    let app = TestApp::spawn().await;
+    let mut fx = Fixtures::open(&app);
+    let speaker = fx.speaker("Amina Diallo");
+    let quote = fx.quote(&speaker, None);
+    let media = fx.media(&images::png(2, 2))["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let auth = bearer(&app, Role::Editor).await;
+    let headers = [("authorization", auth.as_str()), ("if-match", "*")];
+
+    let media_patch = app
+        .json(
+            "PATCH",
+            &format!("/v1/media/{media}"),
+            &json!({"sha256": "x"}),
+            &headers,
+        )
+        .await;
+    let quote_patch = app
+        .json(
+            "PATCH",
+            &format!("/v1/quotes/{quote}"),
+            &json!({"version": 9}),
+            &headers,
+        )
+        .await;
+    let photo = app
+        .json(
+            "PATCH",
+            &format!("/v1/speakers/{speaker}"),
+            &json!({"photo_media_id": "nothing"}),
+            &headers,
+        )
+        .await;
+
+    assert_eq!(media_patch.problem(422)["errors"][0]["field"], "sha256");
+    assert_eq!(quote_patch.problem(422)["errors"][0]["field"], "version");
+    assert_eq!(photo.problem(422)["errors"][0]["field"], "photo_media_id");
+}
+
+#[actix_web::test]
+async fn a_large_upload_over_the_limit_gets_its_413_chunked_or_not() {
+    let app = TestApp::spawn_with(|s| s.max_upload_bytes = 1000).await;
+    let auth = bearer(&app, Role::Contributor).await;
+    let mut big = images::png(10, 10);
+    big.resize(4 * 1024 * 1024, 0);
+    let body = form(&[], Some(("big.png", &big)));
+    let content_type = format!("multipart/form-data; boundary={BOUNDARY}");
+    let chunks: Vec<Result<actix_web::web::Bytes, std::io::Error>> = body
+        .chunks(64 * 1024)
+        .map(|c| Ok(actix_web::web::Bytes::copy_from_slice(c)))
+        .collect();
+
+    let response = app
+        .client
+        .post(app.url("/v1/media"))
+        .insert_header(("authorization", auth.as_str()))
+        .insert_header(("content-type", content_type.as_str()))
+        .send_stream(futures_util::stream::iter(chunks))
+        .await;
+
+    let declared = upload(&app, &auth, body).await;
+
+    assert_eq!(response.unwrap().status().as_u16(), 413);
+    declared.problem(413);
+    assert!(files_under(&app.dir.path().join("media")).is_empty());
+}
+
+#[actix_web::test]
+async fn photos_and_quotes_of_a_draft_become_public_when_the_article_is_published() {
+    let app = TestApp::spawn().await;
+    let editor = bearer(&app, Role::Editor).await;
+    let headers = [("authorization", editor.as_str())];
+    let photo = upload(
+        &app,
+        &editor,
+        form(
+            &[("caption", "The harbour")],
+            Some(("h.png", &images::png(8, 6))),
+        ),
+    )
+    .await
+    .value();
+    let photo_id = photo["id"].as_str().unwrap();
+    let speaker = app
+        .json(
+            "POST",
+            "/v1/speakers",
+            &json!({"name": "Ines Okafor"}),
+            &headers,
+        )
+        .await
+        .value();
+    let quote = app
+        .json(
+            "POST",
+            "/v1/quotes",
+            &json!({"text": "Tolls have not kept pace.", "speaker_id": speaker["id"]}),
+            &headers,
+        )
+        .await
+        .value();
+    let quote_id = quote["id"].as_str().unwrap();
+    let draft = app
+        .json(
+            "POST",
+            "/v1/articles",
+            &json!({"headline": "Tolls", "body": [
+                {"type": "quote", "quote_id": quote_id},
+                {"type": "media", "media_id": photo_id},
+            ]}),
+            &headers,
+        )
+        .await;
+    assert_eq!(draft.status, 201, "{}", draft.text());
+    let article_id = draft.value()["id"].as_str().unwrap().to_owned();
+
+    let before = (
+        app.get(&format!("/v1/media/{photo_id}")).await.status,
+        app.get(&format!("/v1/quotes/{quote_id}")).await.status,
+        app.get("/v1/speakers/ines-okafor/articles").await.value()["data"]
+            .as_array()
+            .unwrap()
+            .len(),
+    );
+    let published = app
+        .json(
+            "POST",
+            &format!("/v1/articles/{article_id}/publish"),
+            &json!({}),
+            &headers,
+        )
+        .await;
+    assert_eq!(published.status, 200, "{}", published.text());
+    let after = (
+        app.get(&format!("/v1/media/{photo_id}/file")).await.status,
+        app.get(&format!("/v1/quotes/{quote_id}")).await.status,
+        app.get("/v1/speakers/ines-okafor/articles").await.value()["data"][0]["id"].clone(),
+    );
+    let delete_photo = app
+        .raw(
+            "DELETE",
+            &format!("/v1/media/{photo_id}"),
+            &[("authorization", editor.as_str()), ("if-match", "*")],
+            None,
+        )
+        .await;
+
+    // A quote standing alone is public even before; being used by a draft hides it.
+    assert_eq!(before, (404, 404, 0));
+    assert_eq!(after, (200, 200, json!(article_id)));
+    delete_photo.problem(409);
+}

@@ -151,8 +151,15 @@ async fn a_contributor_creates_a_quote_by_speaker_slug_and_detaches_it_with_null
     let app = TestApp::spawn().await;
     let mut fx = Fixtures::open(&app);
     let speaker = fx.speaker("Amina Diallo");
-    let article = fx.article("draft", None);
-    let auth = bearer(&app, Role::Contributor).await;
+    let password = crate::helpers::TEST_PASSWORD;
+    let user = app
+        .create_user("writer@example.test", Role::Contributor, password)
+        .await;
+    let article = fx.draft_by(&user);
+    let auth = format!(
+        "Bearer {}",
+        app.token_for("writer@example.test", password).await
+    );
 
     let created = app
         .json(
@@ -232,4 +239,45 @@ async fn a_quote_an_article_body_uses_cannot_be_deleted_and_an_unused_one_can() 
     forbidden.problem(403);
     assert_eq!(deleted.status, 204);
     app.get(&format!("/v1/quotes/{unused}")).await.problem(404);
+}
+
+#[actix_web::test]
+async fn contributors_attach_quotes_only_to_their_own_drafts_and_editors_to_any_article() {
+    let app = TestApp::spawn().await;
+    let mut fx = Fixtures::open(&app);
+    fx.speaker("Amina Diallo");
+    let someone_elses = fx.draft_by("another-user");
+    let published = fx.published_article();
+    let contributor = bearer(&app, Role::Contributor).await;
+    let editor = bearer(&app, Role::Editor).await;
+    let quote = |article: &str| json!({"text": "Words.", "speaker_id": "amina-diallo", "article_id": article});
+
+    let on_other_draft = app
+        .json(
+            "POST",
+            "/v1/quotes",
+            &quote(&someone_elses),
+            &[("authorization", &contributor)],
+        )
+        .await;
+    let on_published = app
+        .json(
+            "POST",
+            "/v1/quotes",
+            &quote(&published),
+            &[("authorization", &contributor)],
+        )
+        .await;
+    let by_editor = app
+        .json(
+            "POST",
+            "/v1/quotes",
+            &quote(&published),
+            &[("authorization", &editor)],
+        )
+        .await;
+
+    on_other_draft.problem(403);
+    on_published.problem(403);
+    assert_eq!(by_editor.status, 201, "{}", by_editor.text());
 }

@@ -13,6 +13,7 @@ use crate::helpers::TestApp;
 pub struct Fixtures {
     conn: SqliteConnection,
     media_dir: std::path::PathBuf,
+    path: String,
     counter: u32,
 }
 
@@ -29,8 +30,16 @@ impl Fixtures {
         Fixtures {
             conn,
             media_dir: app.dir.path().join("media"),
+            path: app.db_path().to_string_lossy().into_owned(),
             counter: 0,
         }
+    }
+
+    /// Another connection to the same database, for calling library functions.
+    pub fn conn(&self) -> SqliteConnection {
+        let mut conn = SqliteConnection::establish(&self.path).unwrap();
+        conn.batch_execute("PRAGMA busy_timeout = 5000;").unwrap();
+        conn
     }
 
     fn next(&mut self) -> u32 {
@@ -60,6 +69,15 @@ impl Fixtures {
         self.exec(&format!(
             "INSERT INTO articles (id, slug, headline, status, published_at, embargo_until, created_at, updated_at)
              VALUES ('{id}', 'story-{n}', 'Story {n}', '{status}', {published}, {embargo}, '{PAST}', '{PAST}')"
+        ));
+        id
+    }
+
+    /// A draft written by the user `author`.
+    pub fn draft_by(&mut self, author: &str) -> String {
+        let id = self.article("draft", None);
+        self.exec(&format!(
+            "UPDATE articles SET author_id = '{author}' WHERE id = '{id}'"
         ));
         id
     }
@@ -182,6 +200,19 @@ pub mod images {
 
     pub fn png(width: u32, height: u32) -> Vec<u8> {
         encoded(width, height, ImageFormat::Png)
+    }
+
+    /// Only a PNG signature and header declaring this size: for pixel-flood tests, which must
+    /// be refused before any decoding.
+    pub fn png_header(width: u32, height: u32) -> Vec<u8> {
+        let mut out = vec![0x89, b'P', b'N', b'G', 0x0D, 0x0A, 0x1A, 0x0A];
+        out.extend_from_slice(&13u32.to_be_bytes());
+        out.extend_from_slice(b"IHDR");
+        out.extend_from_slice(&width.to_be_bytes());
+        out.extend_from_slice(&height.to_be_bytes());
+        out.extend_from_slice(&[8, 2, 0, 0, 0]);
+        out.extend_from_slice(&[0, 0, 0, 0]);
+        out
     }
 
     pub fn gif(width: u16, height: u16) -> Vec<u8> {
@@ -628,4 +659,19 @@ async fn signed_in_users_see_every_article_quoting_a_speaker_privately() {
 
     assert_eq!(response.value()["data"][0]["id"], draft.as_str());
     assert_eq!(response.header("cache-control"), Some("private, no-store"));
+}
+
+#[actix_web::test]
+async fn unknown_query_parameters_on_single_resources_are_400s_naming_them() {
+    let app = TestApp::spawn().await;
+    let mut fx = Fixtures::open(&app);
+    let id = fx.speaker("Amina Diallo");
+
+    let speaker = app.get(&format!("/v1/speakers/{id}?expand=all")).await;
+    let quote = app.get("/v1/quotes/anything?expand=all").await;
+    let media = app.get("/v1/media/anything?expand=all").await;
+
+    for response in [speaker, quote, media] {
+        assert_eq!(response.problem(400)["errors"][0]["field"], "expand");
+    }
 }

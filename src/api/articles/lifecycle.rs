@@ -139,29 +139,38 @@ pub async fn publish_article(
         req,
         path.into_inner(),
         "publish",
-        move |row, now| {
-            if store::shown_status(row, now) == "published" {
-                return Err(ApiError::Conflict {
-                    detail:
-                        "the article is already published; unpublish it first to change its time"
-                            .to_owned(),
-                });
-            }
-            let when = at.unwrap_or_else(|| now.to_owned());
-            let mut changes = row.changes();
-            changes.status = if when.as_str() > now {
-                "scheduled".to_owned()
-            } else {
-                "published".to_owned()
-            };
-            changes.published_at = Some(when.clone());
-            if changes.first_published_at.is_none() {
-                changes.first_published_at = Some(when);
-            }
-            Ok(changes)
-        },
+        move |row, now| publish_changes(row, at, now),
     )
     .await
+}
+
+/// The changes that publish `row` at `at` (now when absent): `scheduled` when `at` is in the
+/// future; a 409 when it is already published.
+pub(crate) fn publish_changes(
+    row: &ArticleRow,
+    at: Option<String>,
+    now: &str,
+) -> Result<store::ArticleChanges, ApiError> {
+    if store::shown_status(row, now) == "published" {
+        return Err(ApiError::Conflict {
+            detail: "the article is already published; unpublish it first to change its time"
+                .to_owned(),
+        });
+    }
+    let when = at.unwrap_or_else(|| now.to_owned());
+    let mut changes = row.changes();
+    changes.status = if when.as_str() > now {
+        "scheduled".to_owned()
+    } else {
+        "published".to_owned()
+    };
+    changes.published_at = Some(when.clone());
+    if changes.first_published_at.is_none() {
+        changes.first_published_at = Some(when);
+    }
+    changes.updated_at = now.to_owned();
+    changes.version = row.version + 1;
+    Ok(changes)
 }
 
 /// Take an article back to draft.

@@ -121,7 +121,7 @@ pub struct Article {
     /// Grows with every change; `If-Match` compares it.
     pub version: i64,
     /// Related resources, with `include=`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_deserializing, skip_serializing_if = "Option::is_none")]
     pub included: Option<Included>,
 }
 

@@ -144,17 +144,17 @@ pub struct ListArticlesQuery {
 }
 
 /// A page of articles.
-#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct ArticlePage {
     /// The articles of this page.
     pub data: Vec<ArticleSummary>,
     /// Pass as `cursor` to get the next page; null on the last page.
     pub next_cursor: Option<String>,
     /// How many articles match in all; only with `count=true`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub total: Option<i64>,
     /// Related resources of the page's articles; only with `include`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub included: Option<Included>,
 }
 

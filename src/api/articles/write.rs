@@ -451,6 +451,66 @@ pub(crate) fn article_response(
     Ok(response.content_type("application/json").body(body))
 }
 
+/// Stores a new draft from checked content, inside the caller's transaction: renders the
+/// body, picks or checks the slug, writes the row and everything kept with it.
+pub(crate) fn create_in(
+    conn: &mut SqliteConnection,
+    checked: CheckedDraft,
+    author_id: Option<&str>,
+    public_url: &str,
+) -> Result<ArticleRow, ApiError> {
+    let rendered = render(conn, &checked)?;
+    let draft = checked.draft;
+    let slug = match &draft.slug {
+        Some(slug) => {
+            if store::slug_taken(conn, slug, None)? {
+                return Err(ApiError::Conflict {
+                    detail: format!("the slug `{slug}` is already used by another article"),
+                });
+            }
+            slug.clone()
+        }
+        None => free_slug(conn, &slugify(&draft.headline))?,
+    };
+    let now = crate::time::now();
+    let new = NewArticle {
+        id: uuid::Uuid::now_v7().to_string(),
+        slug,
+        headline: draft.headline,
+        standfirst: draft.standfirst,
+        body: rendered.body_json.clone(),
+        body_html: rendered.body_html.clone(),
+        section: draft.section,
+        byline: draft.byline,
+        source: draft.source,
+        dateline: draft.dateline,
+        language: draft.language,
+        status: "draft".to_owned(),
+        embargo_until: draft.embargo_until,
+        hero_media_id: draft.hero_media_id,
+        canonical_url: draft.canonical_url,
+        copyright: draft.copyright,
+        corrections: "[]".to_owned(),
+        author_id: author_id.map(str::to_owned),
+        created_at: now.clone(),
+        updated_at: now,
+        version: 1,
+        tags: serde_json::to_string(&draft.tags).map_err(ApiError::internal)?,
+    };
+    store::insert(conn, &new)?;
+    let row = store::find(conn, &new.id)?
+        .ok_or_else(|| ApiError::internal("the new article vanished"))?;
+    record(
+        conn,
+        &row,
+        "create",
+        author_id,
+        public_url,
+        Some((&rendered.quote_ids, &rendered.media_ids, &rendered.text)),
+    )?;
+    Ok(row)
+}
+
 /// Create a draft article.
 ///
 /// Always a draft, whoever creates it. Body blocks are validated (a 422 names the block, e.g.
@@ -502,58 +562,7 @@ pub async fn create_article(
     let public_url = state.public_url.to_string();
     let row = state
         .db
-        .write(move |conn| {
-            let rendered = render(conn, &checked)?;
-            let draft = checked.draft;
-            let slug = match &draft.slug {
-                Some(slug) => {
-                    if store::slug_taken(conn, slug, None)? {
-                        return Err(ApiError::Conflict {
-                            detail: format!("the slug `{slug}` is already used by another article"),
-                        });
-                    }
-                    slug.clone()
-                }
-                None => free_slug(conn, &slugify(&draft.headline))?,
-            };
-            let now = crate::time::now();
-            let new = NewArticle {
-                id: uuid::Uuid::now_v7().to_string(),
-                slug,
-                headline: draft.headline,
-                standfirst: draft.standfirst,
-                body: rendered.body_json.clone(),
-                body_html: rendered.body_html.clone(),
-                section: draft.section,
-                byline: draft.byline,
-                source: draft.source,
-                dateline: draft.dateline,
-                language: draft.language,
-                status: "draft".to_owned(),
-                embargo_until: draft.embargo_until,
-                hero_media_id: draft.hero_media_id,
-                canonical_url: draft.canonical_url,
-                copyright: draft.copyright,
-                corrections: "[]".to_owned(),
-                author_id: Some(user.id.clone()),
-                created_at: now.clone(),
-                updated_at: now,
-                version: 1,
-                tags: serde_json::to_string(&draft.tags).map_err(ApiError::internal)?,
-            };
-            store::insert(conn, &new)?;
-            let row = store::find(conn, &new.id)?
-                .ok_or_else(|| ApiError::internal("the new article vanished"))?;
-            record(
-                conn,
-                &row,
-                "create",
-                Some(&user.id),
-                &public_url,
-                Some((&rendered.quote_ids, &rendered.media_ids, &rendered.text)),
-            )?;
-            Ok(row)
-        })
+        .write(move |conn| create_in(conn, checked, Some(&user.id), &public_url))
         .await?;
     let now = crate::time::now();
     article_response(
