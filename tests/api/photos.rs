@@ -745,3 +745,51 @@ async fn media_verify_reports_missing_corrupt_and_orphaned_files_with_a_failing_
         "{report}"
     );
 }
+
+#[actix_web::test]
+async fn feeds_and_ninjs_give_partners_only_heroes_they_may_still_republish() {
+    use diesel::RunQueryDsl;
+    let app = TestApp::spawn().await;
+    let mut fx = Fixtures::open(&app);
+    let (allowed, first) = public_photo(
+        &app,
+        &mut fx,
+        &[("syndication_allowed", "true")],
+        &images::jpeg(40, 30),
+    )
+    .await;
+    let (expired, second) = public_photo(
+        &app,
+        &mut fx,
+        &[
+            ("syndication_allowed", "true"),
+            ("usage_expires", "2020-01-01T00:00:00Z"),
+        ],
+        &images::jpeg(30, 40),
+    )
+    .await;
+    let mut conn = fx.conn();
+    for (article, photo) in [(&first, &allowed), (&second, &expired)] {
+        diesel::sql_query(format!(
+            "UPDATE articles SET hero_media_id = '{photo}' WHERE id = '{article}'"
+        ))
+        .execute(&mut conn)
+        .unwrap();
+    }
+    let key = app.api_key(&[Scope::FeedsRead]).await;
+    let partner = [("x-api-key", key.as_str())];
+
+    let ninjs = app.get_with("/v1/feeds/ninjs", &partner).await;
+    let json_feed = app.get_with("/v1/feeds/json", &partner).await;
+    let single = app
+        .get_with(&format!("/v1/articles/{second}/ninjs"), &partner)
+        .await;
+
+    assert_eq!(ninjs.status, 200, "{}", ninjs.text());
+    for response in [&ninjs, &json_feed] {
+        assert!(response.text().contains(&allowed), "{}", response.text());
+        assert!(!response.text().contains(&expired), "{}", response.text());
+    }
+    assert_eq!(single.status, 200, "{}", single.text());
+    assert!(!single.text().contains(&expired));
+}
