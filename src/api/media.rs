@@ -666,7 +666,7 @@ async fn read_upload(
         (status = 403, description = "Not a contributor, editor or admin"),
         (status = 413, description = "The file is larger than the configured limit (`NEWSDESK_MAX_UPLOAD_BYTES`, 20 MiB by default)"),
         (status = 415, description = "Not `multipart/form-data`, or the file is not a JPEG, PNG, WebP or GIF"),
-        (status = 422, description = "Missing `file`, unknown or repeated parts, invalid metadata, an image too large in pixels or with an unreadable header")
+        (status = 422, description = "Missing `file`, unknown or repeated parts, invalid metadata, an image over the pixel limit (`NEWSDESK_MAX_IMAGE_PIXELS`, checked from the header before decoding) or one that does not decode")
     )
 )]
 #[post("/v1/media")]
@@ -983,7 +983,9 @@ pub async fn delete_media(
             )?;
             // Inside the transaction, so an upload of the same bytes cannot slip in between
             // the count and the removal.
-            if db::records_with_hash(conn, &current.sha256)? == 0 {
+            // A file may be another record's original or rendition (identical bytes share one
+            // file), so it goes only when no record names it at all.
+            if !db::file_in_use(conn, &current.sha256)? {
                 store.remove(&current.sha256).map_err(ApiError::internal)?;
                 crop_cache
                     .remove_for(&current.sha256)
