@@ -12,7 +12,7 @@ set -euo pipefail
 
 N="${1:-10}"
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
-BIN="$ROOT/target/release/newsdesk"
+BIN="${NEWSDESK_BIN:-$ROOT/target/release/newsdesk}"
 
 if [ "${SKIP_BUILD:-0}" != "1" ]; then
   (cd "$ROOT" && nice -n 10 cargo build --release --quiet)
