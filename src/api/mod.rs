@@ -9,7 +9,6 @@ pub mod crud;
 pub mod doc;
 pub mod feeds;
 pub mod media;
-pub mod media_files;
 pub mod ops;
 pub mod pagination;
 pub mod quotes;
@@ -63,8 +62,8 @@ pub fn routes(cfg: &mut ServiceConfig) {
     cfg.service(media::list_media)
         .service(media::create_media)
         .service(media::get_media)
-        .service(media_files::get_media_file)
-        .service(media_files::get_media_usage)
+        .service(media::get_media_file)
+        .service(media::get_media_usage)
         .service(media::update_media)
         .service(media::delete_media);
     cfg.service(articles::read::list_articles)

@@ -675,3 +675,25 @@ async fn unknown_query_parameters_on_single_resources_are_400s_naming_them() {
         assert_eq!(response.problem(400)["errors"][0]["field"], "expand");
     }
 }
+
+#[actix_web::test]
+async fn speakers_sort_by_name_without_regard_to_case() {
+    let app = TestApp::spawn().await;
+    let mut fx = Fixtures::open(&app);
+    for name in ["bea Lund", "Amina Diallo", "Carla Bruni"] {
+        fx.speaker(name);
+    }
+
+    let body = app.get("/v1/speakers?limit=2").await.value();
+    let next = app
+        .get(&format!(
+            "/v1/speakers?limit=2&cursor={}",
+            body["next_cursor"].as_str().unwrap()
+        ))
+        .await
+        .value();
+
+    assert_eq!(body["data"][0]["name"], "Amina Diallo");
+    assert_eq!(body["data"][1]["name"], "bea Lund");
+    assert_eq!(next["data"][0]["name"], "Carla Bruni");
+}

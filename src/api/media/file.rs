@@ -7,8 +7,8 @@ use actix_web::{HttpRequest, HttpResponse, get, web};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
+use super::find_visible;
 use crate::api::crud::NoQuery;
-use crate::api::media::{ImageFile, find_visible};
 use crate::auth::{Caller, Contributor, SignedIn};
 use crate::db::content_support::public_media;
 use crate::db::media as db;
@@ -23,6 +23,11 @@ use crate::state::AppState;
 pub const MAX_DIMENSION: i64 = 4096;
 /// Files never change under their URL: caches may keep them for a year.
 const FILE_MAX_AGE: &str = "max-age=31536000, immutable";
+
+/// The bytes of an image file.
+#[derive(ToSchema)]
+#[schema(value_type = String, format = Binary)]
+pub struct ImageFile(#[allow(dead_code)] Vec<u8>);
 
 /// Query parameters of the file download.
 #[derive(Debug, Deserialize, IntoParams)]
