@@ -1,4 +1,5 @@
-//! The command line: `serve` (the default), `migrate`, `openapi`, `user add` and `key create`.
+//! The command line: `serve` (the default), `migrate`, `openapi`, `user add`, `key create`,
+//! `backup`, `export` and `import`.
 
 use std::io::Write;
 
@@ -32,6 +33,27 @@ pub enum Command {
     /// Manage partner API keys.
     #[command(subcommand)]
     Key(KeyCommand),
+    /// Copy the live database to a new file (a consistent snapshot; never overwrites).
+    Backup {
+        /// Where to write the copy; must not exist yet.
+        path: std::path::PathBuf,
+    },
+    /// Write articles as JSON lines: every article (`jsonl`) or published ones as ninjs.
+    Export {
+        /// `jsonl` (the API's article representation) or `ninjs`.
+        #[arg(long, value_enum)]
+        format: crate::transfer::ExportFormat,
+        /// Write to this file instead of standard output.
+        #[arg(long)]
+        output: Option<std::path::PathBuf>,
+    },
+    /// Create articles from JSON lines as `export --format jsonl` writes them. Articles whose
+    /// id or slug already exists are skipped; exits non-zero if any line failed.
+    Import {
+        /// Files of JSON lines.
+        #[arg(required = true)]
+        paths: Vec<std::path::PathBuf>,
+    },
     /// Check stored photo files.
     #[command(subcommand)]
     Media(MediaCommand),
@@ -176,6 +198,59 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
                 anyhow::bail!("media files need attention")
             }
         }
+        Command::Backup { path } => {
+            let settings = load_settings()?;
+            crate::logging::init(settings.log_format);
+            let db = Db::open(&settings)?;
+            actix_web::rt::System::new().block_on(crate::transfer::backup(&db, &path))?;
+            eprintln!("backed up to {}", path.display());
+            Ok(())
+        }
+        Command::Export { format, output } => {
+            let settings = load_settings()?;
+            crate::logging::init(settings.log_format);
+            let db = Db::open(&settings)?;
+            let public_url = cli_public_url(&settings);
+            let mut out: Box<dyn Write> = match &output {
+                Some(path) => Box::new(std::io::BufWriter::new(std::fs::File::create(path)?)),
+                None => Box::new(std::io::BufWriter::new(std::io::stdout().lock())),
+            };
+            let written = actix_web::rt::System::new().block_on(crate::transfer::export(
+                &db,
+                format,
+                &public_url,
+                &mut out,
+            ))?;
+            if output.is_some() {
+                eprintln!("exported {written} articles");
+            }
+            Ok(())
+        }
+        Command::Import { paths } => {
+            let settings = load_settings()?;
+            crate::logging::init(settings.log_format);
+            let db = Db::open(&settings)?;
+            let public_url = cli_public_url(&settings);
+            let report = actix_web::rt::System::new().block_on(crate::transfer::import(
+                &db,
+                &paths,
+                &public_url,
+            ))?;
+            for failure in &report.failures {
+                eprintln!("{failure}");
+            }
+            eprintln!(
+                "created {}, skipped {} already present, failed {}",
+                report.created,
+                report.skipped,
+                report.failures.len()
+            );
+            if report.failures.is_empty() {
+                Ok(())
+            } else {
+                anyhow::bail!("{} lines could not be imported", report.failures.len())
+            }
+        }
         Command::Serve => {
             let settings = load_settings()?;
             crate::logging::init(settings.log_format);
@@ -201,6 +276,14 @@ fn read_password(from_stdin: bool) -> anyhow::Result<String> {
         anyhow::bail!("the passwords differ");
     }
     Ok(first)
+}
+
+/// The base of absolute links written by commands that run without a server.
+fn cli_public_url(settings: &Settings) -> String {
+    settings
+        .public_url
+        .clone()
+        .unwrap_or_else(|| format!("http://{}", settings.bind))
 }
 
 fn load_settings() -> anyhow::Result<Settings> {

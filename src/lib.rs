@@ -5,6 +5,7 @@
 
 pub mod api;
 pub mod auth;
+pub mod bench;
 pub mod cli;
 pub mod config;
 pub mod content;
@@ -19,3 +20,5 @@ pub mod media;
 pub mod startup;
 pub mod state;
 pub mod time;
+pub mod transfer;
+pub mod webhooks;

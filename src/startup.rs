@@ -87,9 +87,13 @@ impl Application {
         self.first_admin_notice.as_deref()
     }
 
-    /// Serves until shut down; after SIGTERM, in-flight requests complete first.
+    /// Serves until shut down (and runs webhook deliveries meanwhile); after SIGTERM, in-flight
+    /// requests complete first.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        self.server.await
+        let webhooks = crate::webhooks::spawn_dispatcher(self.state.clone());
+        let result = self.server.await;
+        webhooks.abort();
+        result
     }
 }
 
@@ -121,6 +125,7 @@ fn run(listener: TcpListener, state: AppState, signals: Signals) -> anyhow::Resu
             .app_data(web::PathConfig::default().error_handler(fallback::path_error))
             .configure(api::routes)
             .into_app()
+            .configure(crate::bench::routes)
             .service(web::redirect("/docs", "/docs/"))
             .service(
                 SwaggerUi::new("/docs/{_:.*}").config(

@@ -339,3 +339,227 @@ fn demo_mode_creates_a_local_admin_and_prints_its_password_once() {
 
     assert!(response.starts_with("HTTP/1.1 200"), "{response}");
 }
+
+/// Runs `newsdesk ARGS` to completion and returns its output.
+fn run(dir: &tempfile::TempDir, args: &[&str]) -> std::process::Output {
+    newsdesk(dir)
+        .args(args)
+        .stdin(Stdio::null())
+        .output()
+        .unwrap()
+}
+
+/// Three articles in export form: a published one, a scheduled one and a draft.
+const ARTICLES_JSONL: &str = concat!(
+    r#"{"id":"0193a000-0000-7000-8000-000000000001","slug":"harbour-tolls-rise","headline":"Harbour tolls rise","standfirst":"By eight per cent.","body":[{"id":"b1","type":"paragraph","text":"The port raised tolls *today*."}],"section":"business","tags":["shipping"],"status":"published","published_at":"2026-01-02T08:00:00Z"}"#,
+    "\n",
+    r#"{"id":"0193a000-0000-7000-8000-000000000002","slug":"budget-day","headline":"Budget day","status":"scheduled","published_at":"2099-01-01T00:00:00Z"}"#,
+    "\n",
+    r#"{"id":"0193a000-0000-7000-8000-000000000003","slug":"a-draft","headline":"A draft","body":[{"id":"b1","type":"heading","level":2,"text":"Notes"}]}"#,
+    "\n",
+);
+
+fn write_file(dir: &tempfile::TempDir, name: &str, text: &str) -> String {
+    let path = dir.path().join(name);
+    std::fs::write(&path, text).unwrap();
+    path.to_str().unwrap().to_owned()
+}
+
+fn export_lines(dir: &tempfile::TempDir, format: &str) -> Vec<serde_json::Value> {
+    let output = run(dir, &["export", "--format", format]);
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8(output.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
+}
+
+/// The fields an export and re-import must keep (times of the copy and versions differ).
+fn content_of(article: &serde_json::Value) -> serde_json::Value {
+    let keep = [
+        "id",
+        "slug",
+        "headline",
+        "standfirst",
+        "body",
+        "body_html",
+        "section",
+        "tags",
+        "status",
+        "published_at",
+        "language",
+        "corrections",
+    ];
+    keep.iter()
+        .map(|k| ((*k).to_owned(), article[*k].clone()))
+        .collect::<serde_json::Map<_, _>>()
+        .into()
+}
+
+#[test]
+fn exported_articles_imported_into_a_fresh_database_are_the_same_articles() {
+    let first = tempfile::tempdir().unwrap();
+    let source = write_file(&first, "in.jsonl", ARTICLES_JSONL);
+    let imported = run(&first, &["import", &source]);
+    assert!(
+        imported.status.success(),
+        "{}",
+        String::from_utf8_lossy(&imported.stderr)
+    );
+    let exported = export_lines(&first, "jsonl");
+    let second = tempfile::tempdir().unwrap();
+    let copy = write_file(&second, "copy.jsonl", &{
+        let mut text = String::new();
+        for line in &exported {
+            text.push_str(&line.to_string());
+            text.push('\n');
+        }
+        text
+    });
+
+    let reimported = run(&second, &["import", &copy]);
+
+    assert!(
+        reimported.status.success(),
+        "{}",
+        String::from_utf8_lossy(&reimported.stderr)
+    );
+    let again = export_lines(&second, "jsonl");
+    assert_eq!(exported.len(), 3);
+    assert_eq!(
+        exported.iter().map(content_of).collect::<Vec<_>>(),
+        again.iter().map(content_of).collect::<Vec<_>>()
+    );
+    assert_eq!(exported[0]["status"], "published");
+    assert_eq!(exported[1]["status"], "scheduled");
+    assert!(
+        exported[0]["body_html"]
+            .as_str()
+            .unwrap()
+            .contains("<em>today</em>")
+    );
+}
+
+#[test]
+fn importing_the_same_file_twice_skips_what_is_already_there() {
+    let dir = tempfile::tempdir().unwrap();
+    let source = write_file(&dir, "in.jsonl", ARTICLES_JSONL);
+    assert!(run(&dir, &["import", &source]).status.success());
+
+    let again = run(&dir, &["import", &source]);
+
+    let stderr = String::from_utf8_lossy(&again.stderr);
+    assert!(again.status.success(), "{stderr}");
+    assert!(stderr.contains("created 0, skipped 3"), "{stderr}");
+    assert_eq!(export_lines(&dir, "jsonl").len(), 3);
+}
+
+#[test]
+fn import_reports_bad_lines_by_number_and_exits_non_zero() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = concat!(
+        r#"{"slug":"fine","headline":"Fine"}"#,
+        "\n",
+        "not json\n",
+        r#"{"slug":"Bad Slug","headline":"Bad"}"#,
+        "\n",
+        r#"{"headline":"Unknown block","body":[{"type":"video"}]}"#,
+        "\n",
+    );
+    let source = write_file(&dir, "in.jsonl", text);
+
+    let output = run(&dir, &["import", &source]);
+
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!output.status.success());
+    assert!(stderr.contains("in.jsonl:2: not an article"), "{stderr}");
+    assert!(
+        stderr.contains("in.jsonl:3:") && stderr.contains("slug"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("in.jsonl:4:"), "{stderr}");
+    assert!(stderr.contains("created 1"), "{stderr}");
+}
+
+#[test]
+fn ninjs_export_has_only_published_articles() {
+    let dir = tempfile::tempdir().unwrap();
+    let source = write_file(&dir, "in.jsonl", ARTICLES_JSONL);
+    assert!(run(&dir, &["import", &source]).status.success());
+
+    let items = export_lines(&dir, "ninjs");
+
+    assert_eq!(items.len(), 1);
+    assert_eq!(items[0]["headlines"][0]["value"], "Harbour tolls rise");
+}
+
+#[test]
+fn export_writes_to_a_file_with_output() {
+    let dir = tempfile::tempdir().unwrap();
+    let source = write_file(&dir, "in.jsonl", ARTICLES_JSONL);
+    assert!(run(&dir, &["import", &source]).status.success());
+    let target = dir.path().join("out.jsonl");
+
+    let output = run(
+        &dir,
+        &[
+            "export",
+            "--format",
+            "jsonl",
+            "--output",
+            target.to_str().unwrap(),
+        ],
+    );
+
+    assert!(output.status.success());
+    assert!(output.stdout.is_empty());
+    assert_eq!(std::fs::read_to_string(&target).unwrap().lines().count(), 3);
+}
+
+#[test]
+fn backup_writes_a_database_that_opens_with_the_same_rows() {
+    use diesel::prelude::*;
+    let dir = tempfile::tempdir().unwrap();
+    let source = write_file(&dir, "in.jsonl", ARTICLES_JSONL);
+    assert!(run(&dir, &["import", &source]).status.success());
+    let target = dir.path().join("backup.db");
+
+    let output = run(&dir, &["backup", target.to_str().unwrap()]);
+
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let count = |path: &std::path::Path| -> (i64, i64) {
+        let mut conn = diesel::SqliteConnection::establish(path.to_str().unwrap()).unwrap();
+        let articles = newsdesk::db::schema::articles::table
+            .count()
+            .get_result(&mut conn)
+            .unwrap();
+        let changes = newsdesk::db::schema::changes::table
+            .count()
+            .get_result(&mut conn)
+            .unwrap();
+        (articles, changes)
+    };
+    assert_eq!(count(&target), count(&dir.path().join("cli.db")));
+    assert_eq!(count(&target).0, 3);
+}
+
+#[test]
+fn backup_refuses_to_overwrite_an_existing_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let target = write_file(&dir, "taken.db", "precious");
+
+    let output = run(&dir, &["backup", &target]);
+
+    assert!(!output.status.success());
+    assert!(String::from_utf8_lossy(&output.stderr).contains("already exists"));
+    assert_eq!(std::fs::read_to_string(&target).unwrap(), "precious");
+}

@@ -31,6 +31,10 @@ const TAGS: &[(&str, &str)] = &[
     ("media", "Photos with captions, credits and rights"),
     ("taxonomy", "Sections and tags with article counts"),
     (
+        "search",
+        "Full-text search across articles, speakers and quotes",
+    ),
+    (
         "feeds",
         "RSS, Atom, JSON Feed and IPTC ninjs for syndication",
     ),

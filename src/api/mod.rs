@@ -12,9 +12,11 @@ pub mod media;
 pub mod ops;
 pub mod pagination;
 pub mod quotes;
+pub mod search;
 pub mod speakers;
 pub mod taxonomy;
 pub mod users;
+pub mod webhooks;
 
 use actix_web::App;
 use utoipa::openapi::OpenApi;
@@ -79,6 +81,12 @@ pub fn routes(cfg: &mut ServiceConfig) {
         .service(articles::revisions::get_article_revision)
         .service(taxonomy::list_sections)
         .service(taxonomy::list_tags);
+    cfg.service(search::search_content);
+    cfg.service(webhooks::list_webhooks)
+        .service(webhooks::create_webhook)
+        .service(webhooks::get_webhook)
+        .service(webhooks::delete_webhook)
+        .service(webhooks::list_webhook_deliveries);
 }
 
 /// The complete OpenAPI document, built from the route table without starting a server.

@@ -578,6 +578,13 @@ pub async fn update_quote(
                     at: &now,
                 },
             )?;
+            // Article bodies showing it are rendered again in the same transaction.
+            crate::api::articles::write::rerender_using(
+                conn,
+                std::slice::from_ref(&row.id),
+                &[],
+                &[],
+            )?;
             Ok(Quote::from(row))
         })
         .await?;

@@ -6,6 +6,7 @@ use utoipa::ToSchema;
 
 use crate::auth::Caller;
 use crate::db::articles as store;
+use crate::db::content_support::latest_change_at;
 use crate::error::ApiError;
 use crate::http::cache::{CachePolicy, conditional};
 use crate::state::AppState;
@@ -32,7 +33,7 @@ fn respond(
     req: &HttpRequest,
     caller: &Caller,
     state: &AppState,
-    terms: Vec<(String, i64)>,
+    (terms, changed_at): (Vec<(String, i64)>, Option<String>),
 ) -> Result<HttpResponse, ApiError> {
     let list = TermList {
         data: terms
@@ -45,7 +46,7 @@ fn respond(
         req,
         "application/json",
         body,
-        None,
+        changed_at.as_deref().and_then(crate::time::parse),
         CachePolicy::for_caller(caller, state.settings.cache_max_age),
     ))
 }
@@ -54,7 +55,9 @@ fn respond(
 #[utoipa::path(
     tag = "taxonomy",
     responses(
-        (status = 200, description = "Sections by name", body = TermList),
+        (status = 200, description = "Sections by name", body = TermList,
+            headers(("ETag" = String, description = "Strong tag of the list"),
+                    ("Last-Modified" = String, description = "Time of the latest change to any content"))),
         (status = 304, description = "Not modified"),
         (status = 401, description = "Credentials presented but invalid")
     ),
@@ -69,7 +72,7 @@ pub async fn list_sections(
     let now = crate::time::now();
     let terms = state
         .db
-        .read(move |conn| Ok(store::section_counts(conn, &now)?))
+        .read(move |conn| Ok((store::section_counts(conn, &now)?, latest_change_at(conn)?)))
         .await?;
     respond(&req, &caller, &state, terms)
 }
@@ -78,7 +81,9 @@ pub async fn list_sections(
 #[utoipa::path(
     tag = "taxonomy",
     responses(
-        (status = 200, description = "Tags by name", body = TermList),
+        (status = 200, description = "Tags by name", body = TermList,
+            headers(("ETag" = String, description = "Strong tag of the list"),
+                    ("Last-Modified" = String, description = "Time of the latest change to any content"))),
         (status = 304, description = "Not modified"),
         (status = 401, description = "Credentials presented but invalid")
     ),
@@ -93,7 +98,7 @@ pub async fn list_tags(
     let now = crate::time::now();
     let terms = state
         .db
-        .read(move |conn| Ok(store::tag_counts(conn, &now)?))
+        .read(move |conn| Ok((store::tag_counts(conn, &now)?, latest_change_at(conn)?)))
         .await?;
     respond(&req, &caller, &state, terms)
 }

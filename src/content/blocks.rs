@@ -62,6 +62,66 @@ pub enum Block {
     },
 }
 
+/// A body block as sent on write: like [`Block`], but `id` may be left out (the server makes
+/// one up) — send it back unchanged to keep a block's id stable.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(tag = "type", rename_all = "lowercase")]
+#[schema(example = json!({"type": "heading", "level": 2, "text": "What happens next"}))]
+pub enum NewBlock {
+    /// A paragraph of text with inline Markdown (emphasis, strong, links).
+    Paragraph {
+        /// Keep a block's id by sending it back; absent on a new block.
+        #[serde(default)]
+        id: Option<String>,
+        /// The text; raw HTML is escaped.
+        #[schema(min_length = 1)]
+        text: String,
+    },
+    /// A heading of level 2 to 4.
+    Heading {
+        /// Keep a block's id by sending it back; absent on a new block.
+        #[serde(default)]
+        id: Option<String>,
+        /// 2, 3 or 4.
+        #[schema(minimum = 2, maximum = 4)]
+        level: u8,
+        /// The heading text, with inline Markdown.
+        #[schema(min_length = 1)]
+        text: String,
+    },
+    /// A quote, by reference to a stored quote.
+    Quote {
+        /// Keep a block's id by sending it back; absent on a new block.
+        #[serde(default)]
+        id: Option<String>,
+        /// Id of an existing quote.
+        quote_id: String,
+    },
+    /// A photo, by reference to a stored media item.
+    Media {
+        /// Keep a block's id by sending it back; absent on a new block.
+        #[serde(default)]
+        id: Option<String>,
+        /// Id of an existing media item.
+        media_id: String,
+        /// A caption for this use of the photo; the photo's own caption otherwise.
+        #[serde(default)]
+        caption: Option<String>,
+    },
+    /// A bulleted or numbered list.
+    List {
+        /// Keep a block's id by sending it back; absent on a new block.
+        #[serde(default)]
+        id: Option<String>,
+        /// Numbered when true (default false).
+        #[serde(default)]
+        ordered: Option<bool>,
+        /// The items, each with inline Markdown.
+        #[schema(min_items = 1)]
+        items: Vec<String>,
+    },
+}
+
 impl Block {
     /// The block's stable id.
     pub fn id(&self) -> &str {

@@ -817,24 +817,65 @@ pub fn render_context(
     Ok(ctx)
 }
 
-/// The ids of the articles whose bodies use any of these quotes or media (to re-render them
-/// after a quote, speaker or photo changes).
+/// The ids of the articles whose bodies use any of these quotes, quotes by these speakers, or
+/// these photos (to render them again after one of those changes).
 pub fn using(
     conn: &mut SqliteConnection,
     quote_ids: &[String],
+    speaker_ids: &[String],
     media_ids: &[String],
 ) -> QueryResult<Vec<String>> {
-    let mut ids: Vec<String> = article_quotes::table
-        .filter(article_quotes::quote_id.eq_any(quote_ids))
-        .select(article_quotes::article_id)
-        .load(conn)?;
-    ids.extend(
-        article_media::table
-            .filter(article_media::media_id.eq_any(media_ids))
-            .select(article_media::article_id)
-            .load::<String>(conn)?,
-    );
+    let mut ids: Vec<String> = Vec::new();
+    if !quote_ids.is_empty() {
+        ids.extend(
+            article_quotes::table
+                .filter(article_quotes::quote_id.eq_any(quote_ids))
+                .select(article_quotes::article_id)
+                .load::<String>(conn)?,
+        );
+    }
+    if !speaker_ids.is_empty() {
+        ids.extend(
+            article_quotes::table
+                .inner_join(quotes::table)
+                .filter(quotes::speaker_id.eq_any(speaker_ids))
+                .select(article_quotes::article_id)
+                .load::<String>(conn)?,
+        );
+    }
+    if !media_ids.is_empty() {
+        ids.extend(
+            article_media::table
+                .filter(article_media::media_id.eq_any(media_ids))
+                .select(article_media::article_id)
+                .load::<String>(conn)?,
+        );
+    }
     Ok(dedup(&ids))
+}
+
+/// Loads several articles by id.
+pub fn by_ids(conn: &mut SqliteConnection, ids: &[String]) -> QueryResult<Vec<ArticleRow>> {
+    articles::table
+        .filter(articles::id.eq_any(ids))
+        .select(ArticleRow::as_select())
+        .load(conn)
+}
+
+/// Stores a new rendering of an article's body (same content, so the version stays).
+pub fn set_body_html(
+    conn: &mut SqliteConnection,
+    id: &str,
+    body_html: &str,
+    at: &str,
+) -> QueryResult<()> {
+    diesel::update(articles::table.find(id))
+        .set((
+            articles::body_html.eq(body_html),
+            articles::updated_at.eq(at),
+        ))
+        .execute(conn)?;
+    Ok(())
 }
 
 /// Sections of publicly visible articles with how many each has, by name.

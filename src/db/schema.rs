@@ -228,3 +228,52 @@ diesel::table! {
 }
 
 diesel::joinable!(refresh_tokens -> users (user_id));
+
+// The FTS5 index of articles (migration 2026-11-30-000400); declared so searches can join it
+// to `articles` and keep using the typed visibility rule.
+diesel::table! {
+    articles_fts (rowid) {
+        rowid -> BigInt,
+        article_id -> Text,
+        headline -> Text,
+        standfirst -> Text,
+        body -> Text,
+    }
+}
+
+diesel::joinable!(articles_fts -> articles (article_id));
+diesel::allow_tables_to_appear_in_same_query!(articles_fts, articles);
+
+diesel::table! {
+    webhooks (id) {
+        id -> Text,
+        url -> Text,
+        events -> Text,
+        secret -> Text,
+        last_seq -> BigInt,
+        created_by -> Nullable<Text>,
+        created_at -> Text,
+        updated_at -> Text,
+        version -> BigInt,
+    }
+}
+
+diesel::table! {
+    webhook_deliveries (id) {
+        id -> Text,
+        webhook_id -> Text,
+        change_seq -> BigInt,
+        event -> Text,
+        payload -> Text,
+        status -> Text,
+        attempts -> Integer,
+        next_attempt_at -> Nullable<Text>,
+        last_status_code -> Nullable<Integer>,
+        last_error -> Nullable<Text>,
+        created_at -> Text,
+        updated_at -> Text,
+    }
+}
+
+diesel::joinable!(webhook_deliveries -> webhooks (webhook_id));
+diesel::allow_tables_to_appear_in_same_query!(webhooks, webhook_deliveries, changes);

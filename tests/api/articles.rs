@@ -727,3 +727,154 @@ async fn the_demo_newsroom_loads_once_into_an_empty_database() {
         "{html}"
     );
 }
+
+#[actix_web::test]
+async fn embargoed_articles_are_seen_only_by_keys_with_embargoed_read() {
+    let desk = Desk::open().await;
+    let admin = bearer(&desk.app.token(Role::Admin).await);
+    let key_with = |scopes: Value| {
+        let desk = &desk;
+        let admin = admin.clone();
+        async move {
+            let response = desk
+                .send(
+                    "POST",
+                    "/v1/api-keys",
+                    &json!({"name": "partner", "scopes": scopes}),
+                    &admin,
+                )
+                .await;
+            assert_eq!(response.status, 201, "{}", response.text());
+            response.value()["key"].as_str().unwrap().to_owned()
+        }
+    };
+    let embargoed = key_with(json!(["content:read", "embargoed:read"])).await;
+    let ordinary = key_with(json!(["content:read"])).await;
+    desk.published(json!({"headline": "Results at noon", "embargo_until": "2099-01-01T12:00:00Z"}))
+        .await;
+
+    let anonymous = desk.app.get("/v1/articles/results-at-noon").await;
+    let plain_key = desk
+        .app
+        .get_with("/v1/articles/results-at-noon", &[("x-api-key", &ordinary)])
+        .await;
+    let trusted = desk
+        .app
+        .get_with("/v1/articles/results-at-noon", &[("x-api-key", &embargoed)])
+        .await;
+    let trusted_list = desk
+        .app
+        .get_with("/v1/articles", &[("x-api-key", &embargoed)])
+        .await
+        .value();
+    let public_list = desk.app.get("/v1/articles").await.value();
+
+    anonymous.problem(404);
+    plain_key.problem(404);
+    assert_eq!(trusted.status, 200);
+    assert_eq!(trusted.header("cache-control"), Some("private, no-store"));
+    assert_eq!(trusted_list["data"].as_array().unwrap().len(), 1);
+    assert_eq!(public_list["data"].as_array().unwrap().len(), 0);
+}
+
+#[actix_web::test]
+async fn changing_a_speaker_or_photo_renders_the_articles_showing_them_again() {
+    let desk = Desk::open().await;
+    let quote = desk.quote(
+        "Ines Okafor",
+        "chief economist",
+        "Provincial Development Bank",
+        "Hold.",
+    );
+    desk.app.insert_media("photo-1", true);
+    let article = desk
+        .published(json!({"headline": "Rates", "body": [
+            {"type": "quote", "quote_id": quote},
+            {"type": "media", "media_id": "photo-1"},
+        ]}))
+        .await;
+    let speaker_id: String = {
+        quotes::table
+            .find(&quote)
+            .select(quotes::speaker_id)
+            .first(&mut desk.app.conn())
+            .unwrap()
+    };
+    let patch = |path: String, body: Value| {
+        let desk = &desk;
+        async move {
+            let current = desk.get_as(&path, &desk.editor).await;
+            let etag = current.header("etag").unwrap().to_owned();
+            let response = desk
+                .app
+                .json(
+                    "PATCH",
+                    &path,
+                    &body,
+                    &[("authorization", &desk.editor), ("if-match", &etag)],
+                )
+                .await;
+            assert_eq!(response.status, 200, "{}", response.text());
+        }
+    };
+
+    patch(
+        format!("/v1/speakers/{speaker_id}"),
+        json!({"title": "governor"}),
+    )
+    .await;
+    patch(
+        "/v1/media/photo-1".to_owned(),
+        json!({"credit": "Photo by N. Ewman / Wire"}),
+    )
+    .await;
+    let read = desk
+        .app
+        .get(&format!("/v1/articles/{}", id_of(&article)))
+        .await
+        .value();
+
+    let html = read["body_html"].as_str().unwrap();
+    assert!(
+        html.contains("governor, Provincial Development Bank"),
+        "{html}"
+    );
+    assert!(html.contains("Photo by N. Ewman / Wire"), "{html}");
+    assert_eq!(read["version"], article["version"]);
+}
+
+#[actix_web::test]
+async fn contributors_list_published_articles_and_only_their_own_drafts() {
+    let desk = Desk::open().await;
+    let contributor = bearer(&desk.app.token(Role::Contributor).await);
+    desk.send(
+        "POST",
+        "/v1/articles",
+        &json!({"headline": "My draft"}),
+        &contributor,
+    )
+    .await;
+    desk.draft(json!({"headline": "Editor's draft"})).await;
+    desk.published(json!({"headline": "Out now"})).await;
+
+    let mine = desk.get_as("/v1/articles", &contributor).await.value();
+    let editors = desk
+        .get_as("/v1/articles?status=draft", &desk.editor)
+        .await
+        .value();
+    let public = desk.app.get("/v1/articles").await.value();
+
+    let headlines = |page: &Value| -> Vec<String> {
+        let mut list: Vec<String> = page["data"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|a| a["headline"].as_str().unwrap().to_owned())
+            .collect();
+        list.sort();
+        list
+    };
+    assert_eq!(headlines(&mine), ["My draft", "Out now"]);
+    assert_eq!(headlines(&editors), ["Editor's draft", "My draft"]);
+    assert_eq!(headlines(&public), ["Out now"]);
+}

@@ -13,4 +13,6 @@ mod ops;
 mod photos;
 mod quotes;
 mod schemas;
+mod search;
 mod speakers;
+mod webhooks;

@@ -105,6 +105,7 @@ where
     responses(
         (status = 200, description = "Published or scheduled", body = Article),
         (status = 400, description = "Malformed JSON"),
+        (status = 413, description = "The body is too large"),
         (status = 401, description = "Not signed in"),
         (status = 403, description = "Only editors may publish"),
         (status = 404, description = "No such article, or not visible"),
@@ -286,6 +287,8 @@ pub async fn archive_article(
     responses(
         (status = 200, description = "The article with the correction appended", body = Article),
         (status = 400, description = "Malformed JSON"),
+        (status = 413, description = "The body is too large"),
+        (status = 415, description = "The body is not JSON"),
         (status = 401, description = "Not signed in"),
         (status = 403, description = "Only editors may correct"),
         (status = 404, description = "No such article, or not visible"),

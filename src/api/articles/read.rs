@@ -158,10 +158,18 @@ pub struct ArticlePage {
     pub included: Option<Included>,
 }
 
+/// The items of a page: whole, or cut down to the asked-for fields.
+#[derive(Serialize)]
+#[serde(untagged)]
+enum PageItems {
+    Whole(Vec<ArticleSummary>),
+    Sparse(Vec<Value>),
+}
+
 /// The serialised page, with sparse fieldsets applied to its items.
 #[derive(Serialize)]
 struct PageOut {
-    data: Vec<Value>,
+    data: PageItems,
     next_cursor: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     total: Option<i64>,
@@ -387,21 +395,28 @@ pub async fn list_articles(
         .filter_map(|row| last_modified(row, &now))
         .max()
         .or_else(|| crate::time::parse(&now));
-    let data = rows
+    let whole = rows
         .iter()
-        .map(|row| {
-            let value = serde_json::to_value(summary_from_row(row, &now, &public_url))
-                .map_err(ApiError::internal)?;
-            Ok(match (&fields, value) {
-                (Some(fields), Value::Object(map)) => Value::Object(
-                    map.into_iter()
-                        .filter(|(k, _)| fields.iter().any(|f| f == k))
-                        .collect(),
-                ),
-                (_, value) => value,
-            })
-        })
-        .collect::<Result<Vec<Value>, ApiError>>()?;
+        .map(|row| summary_from_row(row, &now, &public_url));
+    let data = match &fields {
+        None => PageItems::Whole(whole.collect()),
+        Some(fields) => PageItems::Sparse(
+            whole
+                .map(|summary| {
+                    Ok(
+                        match serde_json::to_value(summary).map_err(ApiError::internal)? {
+                            Value::Object(map) => Value::Object(
+                                map.into_iter()
+                                    .filter(|(k, _)| fields.iter().any(|f| f == k))
+                                    .collect(),
+                            ),
+                            other => other,
+                        },
+                    )
+                })
+                .collect::<Result<Vec<Value>, ApiError>>()?,
+        ),
+    };
     let page = PageOut {
         data,
         next_cursor: next_cursor.clone(),

@@ -10,6 +10,7 @@ use utoipa::ToSchema;
 
 use super::{Article, article_from_row, double_option, require_can_edit, visible};
 use crate::auth::{Caller, Contributor, SignedIn};
+use crate::content::blocks::NewBlock;
 use crate::content::{Block, blocks, parse_blocks, plain_text, render_html};
 use crate::db::articles::{self as store, ArticleRow, NewArticle};
 use crate::error::{ApiError, FieldError};
@@ -41,7 +42,7 @@ pub struct CreateArticle {
     pub standfirst: Option<String>,
     /// Body blocks; each may carry its own `id`, else one is made up.
     #[serde(default)]
-    #[schema(value_type = Option<Vec<Block>>)]
+    #[schema(value_type = Option<Vec<NewBlock>>)]
     pub body: Option<Value>,
     /// The section, e.g. `business`.
     #[schema(pattern = "^[a-z0-9]+(-[a-z0-9]+)*$", max_length = 64)]
@@ -89,7 +90,7 @@ pub struct UpdateArticle {
     pub standfirst: Option<Option<String>>,
     /// New body (replaces the old one; keep block ids to keep them stable).
     #[serde(default, deserialize_with = "double_option")]
-    #[schema(value_type = Option<Vec<Block>>)]
+    #[schema(value_type = Option<Vec<NewBlock>>)]
     pub body: Option<Option<Value>>,
     /// New section.
     #[serde(default, deserialize_with = "double_option")]
@@ -430,6 +431,44 @@ fn free_slug(conn: &mut SqliteConnection, base: &str) -> Result<String, ApiError
         }
         n += 1;
     }
+}
+
+/// Renders again the bodies that show these quotes, speakers or photos, after one of them
+/// changed, inside the caller's transaction. The content is the same, so versions stay; the
+/// new `body_html` and search text are stored and `updated_at` moves. Returns how many
+/// articles changed.
+pub fn rerender_using(
+    conn: &mut SqliteConnection,
+    quote_ids: &[String],
+    speaker_ids: &[String],
+    media_ids: &[String],
+) -> Result<usize, ApiError> {
+    let ids = store::using(conn, quote_ids, speaker_ids, media_ids)?;
+    if ids.is_empty() {
+        return Ok(0);
+    }
+    let now = crate::time::now();
+    let mut changed = 0;
+    for row in store::by_ids(conn, &ids)? {
+        let blocks: Vec<Block> = serde_json::from_str(&row.body).map_err(ApiError::internal)?;
+        let (quote_refs, media_refs) = blocks::references(&blocks);
+        let quotes: Vec<String> = quote_refs.into_iter().map(|(_, id)| id).collect();
+        let media: Vec<String> = media_refs.into_iter().map(|(_, id)| id).collect();
+        let ctx = store::render_context(conn, &quotes, &media)?;
+        let html = render_html(&blocks, &ctx);
+        if html != row.body_html {
+            store::set_body_html(conn, &row.id, &html, &now)?;
+            store::sync_search(
+                conn,
+                &row.id,
+                &row.headline,
+                row.standfirst.as_deref().unwrap_or_default(),
+                &plain_text(&blocks, &ctx),
+            )?;
+            changed += 1;
+        }
+    }
+    Ok(changed)
 }
 
 /// The JSON answer for a single article, with its ETag.
@@ -777,7 +816,7 @@ pub async fn delete_article(
             require_can_edit(&caller, &row)?;
             check_if_match_values(&if_match, row.version)?;
             store::delete(conn, &row.id)?;
-            store::log_change(conn, &row.id, "delete", row.version + 1, &now)?;
+            store::log_change(conn, &row.id, "delete", row.version, &now)?;
             Ok(())
         })
         .await?;

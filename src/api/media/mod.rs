@@ -517,6 +517,13 @@ pub async fn update_media(
                     at: &now,
                 },
             )?;
+            // Article bodies showing it are rendered again in the same transaction.
+            crate::api::articles::write::rerender_using(
+                conn,
+                &[],
+                &[],
+                std::slice::from_ref(&row.id),
+            )?;
             Ok(Media::from_row(row, &public_url))
         })
         .await?;
