@@ -179,7 +179,7 @@ pub fn spawn_dispatcher(state: AppState) -> actix_web::rt::task::JoinHandle<()> 
 async fn fan_out(db: &Db) -> Result<(), ApiError> {
     // A read first, so an idle server does not take the write lock on every tick.
     let pending = db
-        .read(|conn| {
+        .read_in_background(|conn| {
             let latest = store::latest_seq(conn)?;
             Ok(!store::behind(conn, latest)?.is_empty())
         })
@@ -187,7 +187,7 @@ async fn fan_out(db: &Db) -> Result<(), ApiError> {
     if !pending {
         return Ok(());
     }
-    db.write(|conn| {
+    db.write_in_background(|conn| {
         let latest = store::latest_seq(conn)?;
         for hook in store::behind(conn, latest)? {
             let patterns: Vec<String> = serde_json::from_str(&hook.events).unwrap_or_default();
@@ -235,7 +235,7 @@ async fn deliver_due(state: &AppState, client: &awc::Client) -> Result<(), ApiEr
     let now = crate::time::now();
     let due = state
         .db
-        .read(move |conn| Ok(store::due(conn, &now, 20)?))
+        .read_in_background(move |conn| Ok(store::due(conn, &now, 20)?))
         .await?;
     for (delivery, hook) in due {
         let result = attempt(
@@ -248,7 +248,7 @@ async fn deliver_due(state: &AppState, client: &awc::Client) -> Result<(), ApiEr
         let id = delivery.id.clone();
         state
             .db
-            .write(move |conn| Ok(store::record_attempt(conn, &id, &result)?))
+            .write_in_background(move |conn| Ok(store::record_attempt(conn, &id, &result)?))
             .await?;
     }
     Ok(())

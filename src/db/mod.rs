@@ -43,9 +43,33 @@ struct QueryCounter(Arc<AtomicU64>);
 
 impl Instrumentation for QueryCounter {
     fn on_connection_event(&mut self, event: InstrumentationEvent<'_>) {
-        if let InstrumentationEvent::StartQuery { .. } = event {
+        if let InstrumentationEvent::StartQuery { .. } = event
+            && !UNCOUNTED.with(std::cell::Cell::get)
+        {
             self.0.fetch_add(1, Ordering::Relaxed);
         }
+    }
+}
+
+thread_local! {
+    /// Set while background work runs on this blocking thread, so its statements stay out of
+    /// the per-request query counts.
+    static UNCOUNTED: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Marks the current thread's statements as background work until dropped.
+struct Uncounted;
+
+impl Uncounted {
+    fn start() -> Uncounted {
+        UNCOUNTED.with(|flag| flag.set(true));
+        Uncounted
+    }
+}
+
+impl Drop for Uncounted {
+    fn drop(&mut self) {
+        UNCOUNTED.with(|flag| flag.set(false));
     }
 }
 
@@ -142,6 +166,41 @@ impl Db {
         let span = tracing::Span::current();
         actix_web::web::block(move || {
             let _entered = span.enter();
+            let mut conn = pool.get()?;
+            conn.immediate_transaction(f)
+        })
+        .await?
+    }
+
+    /// Like [`Db::read`], for background work (the webhook dispatcher): its statements are not
+    /// counted in [`Db::queries_run`], so per-request query counts stay exact while it polls.
+    pub async fn read_in_background<T, F>(&self, f: F) -> Result<T, ApiError>
+    where
+        F: FnOnce(&mut SqliteConnection) -> Result<T, ApiError> + Send + 'static,
+        T: Send + 'static,
+    {
+        let pool = self.pool.clone();
+        let span = tracing::Span::current();
+        actix_web::web::block(move || {
+            let _entered = span.enter();
+            let _uncounted = Uncounted::start();
+            let mut conn = pool.get()?;
+            f(&mut conn)
+        })
+        .await?
+    }
+
+    /// Like [`Db::write`], for background work; see [`Db::read_in_background`].
+    pub async fn write_in_background<T, F>(&self, f: F) -> Result<T, ApiError>
+    where
+        F: FnOnce(&mut SqliteConnection) -> Result<T, ApiError> + Send + 'static,
+        T: Send + 'static,
+    {
+        let pool = self.pool.clone();
+        let span = tracing::Span::current();
+        actix_web::web::block(move || {
+            let _entered = span.enter();
+            let _uncounted = Uncounted::start();
             let mut conn = pool.get()?;
             conn.immediate_transaction(f)
         })

@@ -140,8 +140,18 @@ async fn a_taken_slug_is_a_409_and_generated_slugs_get_a_number() {
         )
         .await;
 
+    let like_an_id = desk
+        .send(
+            "POST",
+            "/v1/articles",
+            &json!({"headline": "Other", "slug": "019ad5d2-7c1e-7a51-9a44-0c2b8f7e3a10"}),
+            &desk.editor,
+        )
+        .await;
+
     assert_eq!(second["slug"], "budget-day-2");
     clash.problem(409);
+    assert_eq!(like_an_id.problem(422)["errors"][0]["field"], "slug");
 }
 
 #[actix_web::test]

@@ -346,3 +346,15 @@ async fn a_refused_delivery_is_logged_and_scheduled_for_retry() {
     assert!(oldest["next_attempt_at"].is_string());
     assert!(oldest["last_error"].as_str().unwrap().contains("500"));
 }
+
+#[actix_web::test]
+async fn the_delivery_time_check_resolves_names_before_judging_them() {
+    // Deliveries run this same check just before connecting, and connect to what it returns.
+    let refused = newsdesk::webhooks::check_target("http://localhost:9/hook", false).await;
+    let allowed = newsdesk::webhooks::check_target("http://localhost:9/hook", true).await;
+
+    assert!(refused.unwrap_err().contains("loopback"));
+    let target = allowed.unwrap();
+    assert!(!target.addresses.is_empty());
+    assert!(target.addresses.iter().all(|a| a.ip().is_loopback()));
+}

@@ -232,13 +232,16 @@ impl Draft {
     /// Every check that needs no database; normalises times.
     pub(crate) fn check(mut self) -> Result<CheckedDraft, ApiError> {
         let mut errors = Vec::new();
-        if let Some(slug) = &self.slug
-            && !is_slug(slug, 120)
-        {
-            errors.push(FieldError::new(
-                "slug",
-                "must be 1 to 120 lower-case letters, digits and single hyphens",
-            ));
+        if let Some(slug) = &self.slug {
+            if !is_slug(slug, 120) {
+                errors.push(FieldError::new(
+                    "slug",
+                    "must be 1 to 120 lower-case letters, digits and single hyphens",
+                ));
+            } else if uuid::Uuid::parse_str(slug).is_ok() {
+                // Slugs and ids share the path; one must never be mistaken for the other.
+                errors.push(FieldError::new("slug", "must not have the form of an id"));
+            }
         }
         if self.headline.trim().is_empty() {
             errors.push(FieldError::new("headline", "must not be empty"));
