@@ -54,6 +54,17 @@ pub enum Command {
         #[arg(required = true)]
         paths: Vec<std::path::PathBuf>,
     },
+    /// Check stored photo files.
+    #[command(subcommand)]
+    Media(MediaCommand),
+}
+
+/// `newsdesk media ...`
+#[derive(Debug, Subcommand)]
+pub enum MediaCommand {
+    /// Check every stored file against its recorded SHA-256 and report missing, corrupt and
+    /// orphaned files; exits non-zero when any is found.
+    Verify,
 }
 
 /// `newsdesk user ...`
@@ -162,6 +173,30 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             );
             println!("{key}");
             Ok(())
+        }
+        Command::Media(MediaCommand::Verify) => {
+            let settings = load_settings()?;
+            crate::logging::init(settings.log_format);
+            let db = Db::open(&settings)?;
+            let rows = actix_web::rt::System::new()
+                .block_on(db.read(crate::db::media::all_files))
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
+            let expected = crate::media::verify::expected_files(&rows);
+            let on_terminal = std::io::IsTerminal::is_terminal(&std::io::stderr());
+            let report =
+                crate::media::verify::verify(&settings.media_dir, &expected, |done, total| {
+                    if on_terminal {
+                        eprint!("\rchecked {done}/{total}");
+                        if done == total {
+                            eprintln!();
+                        }
+                    }
+                })?;
+            if crate::media::verify::print_report(&report) {
+                Ok(())
+            } else {
+                anyhow::bail!("media files need attention")
+            }
         }
         Command::Backup { path } => {
             let settings = load_settings()?;

@@ -65,6 +65,7 @@ pub fn routes(cfg: &mut ServiceConfig) {
         .service(media::create_media)
         .service(media::get_media)
         .service(media::get_media_file)
+        .service(media::get_media_usage)
         .service(media::update_media)
         .service(media::delete_media);
     cfg.service(articles::read::list_articles)

@@ -5,7 +5,7 @@ use diesel::prelude::*;
 use diesel::sql_types::Bool;
 use diesel::sqlite::SqliteConnection;
 
-use crate::db::content_support::{Keyset, public_media};
+use crate::db::content_support::Keyset;
 use crate::db::schema::{article_media, articles, media, speakers};
 use crate::error::ApiError;
 
@@ -133,21 +133,22 @@ pub struct MediaChanges {
 
 type BoxedMedia<'a> = media::BoxedQuery<'a, diesel::sqlite::Sqlite>;
 
-fn visible(public_at: Option<&str>) -> BoxedMedia<'static> {
+// `filter` is an SQL condition on `media` (see `crate::media::rights::media_filter`).
+fn visible(filter: Option<&str>) -> BoxedMedia<'static> {
     let mut query = media::table.into_boxed();
-    if let Some(now) = public_at {
-        query = query.filter(sql::<Bool>(&public_media(now)));
+    if let Some(condition) = filter {
+        query = query.filter(sql::<Bool>(condition));
     }
     query
 }
 
-/// Finds a media item by id; only a public one when `public_at` is given.
+/// Finds a media item by id; only one meeting `filter` (an SQL condition) when given.
 pub fn find(
     conn: &mut SqliteConnection,
     id: &str,
-    public_at: Option<&str>,
+    filter: Option<&str>,
 ) -> Result<Option<MediaRow>, ApiError> {
-    Ok(visible(public_at)
+    Ok(visible(filter)
         .filter(media::id.eq(id.to_owned()))
         .select(MediaRow::as_select())
         .first(conn)
@@ -159,13 +160,13 @@ pub fn exists(conn: &mut SqliteConnection, id: &str) -> Result<bool, ApiError> {
     Ok(find(conn, id, None)?.is_some())
 }
 
-/// Media items with these ids (those visible under `public_at`), in no particular order.
+/// Media items with these ids (those meeting `filter`), in no particular order.
 pub fn by_ids(
     conn: &mut SqliteConnection,
     ids: &[String],
-    public_at: Option<&str>,
+    filter: Option<&str>,
 ) -> Result<Vec<MediaRow>, ApiError> {
-    Ok(visible(public_at)
+    Ok(visible(filter)
         .filter(media::id.eq_any(ids.to_vec()))
         .select(MediaRow::as_select())
         .load(conn)?)
@@ -174,10 +175,10 @@ pub fn by_ids(
 /// A page of media in keyset order.
 pub fn list(
     conn: &mut SqliteConnection,
-    public_at: Option<&str>,
+    filter: Option<&str>,
     keyset: &Keyset,
 ) -> Result<Vec<MediaRow>, ApiError> {
-    let mut query = visible(public_at).select(MediaRow::as_select());
+    let mut query = visible(filter).select(MediaRow::as_select());
     if let Some(condition) = keyset.condition("media.id") {
         query = query.filter(sql::<Bool>(&condition));
     }
@@ -187,9 +188,9 @@ pub fn list(
         .load(conn)?)
 }
 
-/// How many media items are visible under `public_at`.
-pub fn count(conn: &mut SqliteConnection, public_at: Option<&str>) -> Result<i64, ApiError> {
-    Ok(visible(public_at).count().get_result(conn)?)
+/// How many media items meet `filter`.
+pub fn count(conn: &mut SqliteConnection, filter: Option<&str>) -> Result<i64, ApiError> {
+    Ok(visible(filter).count().get_result(conn)?)
 }
 
 /// Inserts a media item.
@@ -246,5 +247,79 @@ pub fn records_with_hash(conn: &mut SqliteConnection, sha256: &str) -> Result<i6
     Ok(media::table
         .filter(media::sha256.eq(sha256))
         .count()
+        .get_result(conn)?)
+}
+
+/// True when any record names a file with this digest, as its original or as a rendition.
+pub fn file_in_use(conn: &mut SqliteConnection, sha256: &str) -> Result<bool, ApiError> {
+    let pattern = format!("%{sha256}%");
+    let count: i64 = media::table
+        .filter(media::sha256.eq(sha256).or(media::renditions.like(pattern)))
+        .count()
+        .get_result(conn)?;
+    Ok(count > 0)
+}
+
+/// Every record's id, original digest and renditions JSON, for checking files on disk.
+pub fn all_files(conn: &mut SqliteConnection) -> Result<Vec<(String, String, String)>, ApiError> {
+    Ok(media::table
+        .select((media::id, media::sha256, media::renditions))
+        .order(media::id.asc())
+        .load(conn)?)
+}
+
+/// An article that uses a media item: id, slug, headline, status, and whether as its hero.
+pub type ArticleUse = (String, String, String, String, bool);
+
+/// A speaker whose portrait is a media item: id, slug, name.
+pub type SpeakerUse = (String, String, String);
+
+/// The articles (hero or body) and speakers that use a media item.
+pub fn users_of(
+    conn: &mut SqliteConnection,
+    id: &str,
+) -> Result<(Vec<ArticleUse>, Vec<SpeakerUse>), ApiError> {
+    let linked: Vec<String> = article_media::table
+        .filter(article_media::media_id.eq(id))
+        .select(article_media::article_id)
+        .load(conn)?;
+    let rows: Vec<(String, String, String, String, Option<String>)> = articles::table
+        .filter(
+            articles::id
+                .eq_any(&linked)
+                .or(articles::hero_media_id.eq(id)),
+        )
+        .select((
+            articles::id,
+            articles::slug,
+            articles::headline,
+            articles::status,
+            articles::hero_media_id,
+        ))
+        .order(articles::id.asc())
+        .load(conn)?;
+    let used_by = rows
+        .into_iter()
+        .map(|(aid, slug, headline, status, hero)| {
+            (aid, slug, headline, status, hero.as_deref() == Some(id))
+        })
+        .collect();
+    let people = speakers::table
+        .filter(speakers::photo_media_id.eq(id))
+        .select((speakers::id, speakers::slug, speakers::name))
+        .order(speakers::id.asc())
+        .load(conn)?;
+    Ok((used_by, people))
+}
+
+/// Records a media item's renditions (a JSON array).
+pub fn set_renditions(
+    conn: &mut SqliteConnection,
+    id: &str,
+    renditions: &str,
+) -> Result<MediaRow, ApiError> {
+    Ok(diesel::update(media::table.find(id))
+        .set(media::renditions.eq(renditions))
+        .returning(MediaRow::as_returning())
         .get_result(conn)?)
 }

@@ -2,6 +2,10 @@
 //! under the media directory, so client file names never become paths and identical uploads
 //! share one file.
 
+pub mod renditions;
+pub mod rights;
+pub mod verify;
+
 use std::fs::{self, File};
 use std::io::{self, Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};

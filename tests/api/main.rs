@@ -10,6 +10,7 @@ mod fixtures;
 mod helpers;
 mod media;
 mod ops;
+mod photos;
 mod quotes;
 mod schemas;
 mod search;

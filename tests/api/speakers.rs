@@ -167,9 +167,44 @@ pub struct Count {
     pub n: i64,
 }
 
-/// Images made by hand: just enough header for the type and size to be read.
+/// Real, decodable images made in memory with the `image` crate (uploads are decoded and
+/// re-encoded, so header-only stand-ins no longer do).
 pub mod images {
+    use image::{DynamicImage, ImageFormat, Rgb, RgbImage};
+    use std::io::Cursor;
+
+    /// A gradient picture, so encoders have something to work with.
+    pub fn picture(width: u32, height: u32) -> DynamicImage {
+        DynamicImage::ImageRgb8(RgbImage::from_fn(width, height, |x, y| {
+            Rgb([
+                (x * 255 / width.max(1)) as u8,
+                (y * 255 / height.max(1)) as u8,
+                90,
+            ])
+        }))
+    }
+
+    pub fn encoded(width: u32, height: u32, format: ImageFormat) -> Vec<u8> {
+        let mut out = Vec::new();
+        let picture = picture(width, height);
+        let picture = if format == ImageFormat::WebP {
+            DynamicImage::ImageRgba8(picture.to_rgba8())
+        } else {
+            picture
+        };
+        picture
+            .write_to(&mut Cursor::new(&mut out), format)
+            .unwrap();
+        out
+    }
+
     pub fn png(width: u32, height: u32) -> Vec<u8> {
+        encoded(width, height, ImageFormat::Png)
+    }
+
+    /// Only a PNG signature and header declaring this size: for pixel-flood tests, which must
+    /// be refused before any decoding.
+    pub fn png_header(width: u32, height: u32) -> Vec<u8> {
         let mut out = vec![0x89, b'P', b'N', b'G', 0x0D, 0x0A, 0x1A, 0x0A];
         out.extend_from_slice(&13u32.to_be_bytes());
         out.extend_from_slice(b"IHDR");
@@ -177,45 +212,19 @@ pub mod images {
         out.extend_from_slice(&height.to_be_bytes());
         out.extend_from_slice(&[8, 2, 0, 0, 0]);
         out.extend_from_slice(&[0, 0, 0, 0]);
-        out.extend_from_slice(&[0, 0, 0, 0]);
-        out.extend_from_slice(b"IEND");
-        out.extend_from_slice(&[0xAE, 0x42, 0x60, 0x82]);
         out
     }
 
     pub fn gif(width: u16, height: u16) -> Vec<u8> {
-        let mut out = b"GIF89a".to_vec();
-        out.extend_from_slice(&width.to_le_bytes());
-        out.extend_from_slice(&height.to_le_bytes());
-        out.extend_from_slice(&[0, 0, 0, 0x3B]);
-        out
+        encoded(u32::from(width), u32::from(height), ImageFormat::Gif)
     }
 
     pub fn jpeg(width: u16, height: u16) -> Vec<u8> {
-        let mut out = vec![0xFF, 0xD8];
-        // APP0 (JFIF), then a baseline SOF0 with the size.
-        out.extend_from_slice(&[0xFF, 0xE0, 0x00, 0x10]);
-        out.extend_from_slice(b"JFIF\0");
-        out.extend_from_slice(&[1, 1, 0, 0, 1, 0, 1, 0, 0]);
-        out.extend_from_slice(&[0xFF, 0xC0, 0x00, 0x11, 8]);
-        out.extend_from_slice(&height.to_be_bytes());
-        out.extend_from_slice(&width.to_be_bytes());
-        out.extend_from_slice(&[3, 1, 0x22, 0, 2, 0x11, 1, 3, 0x11, 1]);
-        out.extend_from_slice(&[0xFF, 0xD9]);
-        out
+        encoded(u32::from(width), u32::from(height), ImageFormat::Jpeg)
     }
 
     pub fn webp(width: u32, height: u32) -> Vec<u8> {
-        let mut chunk = b"VP8X".to_vec();
-        chunk.extend_from_slice(&10u32.to_le_bytes());
-        chunk.extend_from_slice(&[0, 0, 0, 0]);
-        chunk.extend_from_slice(&(width - 1).to_le_bytes()[..3]);
-        chunk.extend_from_slice(&(height - 1).to_le_bytes()[..3]);
-        let mut out = b"RIFF".to_vec();
-        out.extend_from_slice(&(4 + chunk.len() as u32).to_le_bytes());
-        out.extend_from_slice(b"WEBP");
-        out.extend_from_slice(&chunk);
-        out
+        encoded(width, height, ImageFormat::WebP)
     }
 }
 

@@ -69,12 +69,15 @@ pub struct Included {
 }
 
 /// Loads what `set` asks for, for these articles: at most three queries in all. The quotes and
-/// photos are those the articles use, so a reader who may see the articles may see them too.
+/// photos are those the articles use, so a reader who may see the articles may see them too;
+/// with `partner_at` (a partner's request time), photos the partner may not republish are left
+/// out.
 pub fn load(
     conn: &mut SqliteConnection,
     article_ids: &[String],
     set: IncludeSet,
     public_url: &str,
+    partner_at: Option<&str>,
 ) -> Result<Included, ApiError> {
     let mut included = Included::default();
     if set.quotes || set.speakers {
@@ -105,9 +108,16 @@ pub fn load(
         }
     }
     if set.media {
-        let rows: Vec<MediaRow> = media::table
+        let mut query = media::table
             .inner_join(article_media::table)
             .filter(article_media::article_id.eq_any(article_ids))
+            .into_boxed();
+        if let Some(now) = partner_at {
+            query = query.filter(diesel::dsl::sql::<diesel::sql_types::Bool>(
+                &crate::media::rights::syndicable_media(now),
+            ));
+        }
+        let rows: Vec<MediaRow> = query
             .select(MediaRow::as_select())
             .distinct()
             .order(media::id.asc())

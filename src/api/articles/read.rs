@@ -62,6 +62,7 @@ pub async fn get_article(
     let set = IncludeSet::parse(query.include.as_deref())?;
     let policy = CachePolicy::for_caller(&caller, state.settings.cache_max_age);
     let public_url = state.public_url.to_string();
+    let partner_at = crate::media::rights::partner_at(&caller);
     let now = crate::time::now();
     let (row, included) = {
         let now = now.clone();
@@ -76,6 +77,7 @@ pub async fn get_article(
                         std::slice::from_ref(&row.id),
                         set,
                         &public_url,
+                        partner_at.as_deref(),
                     )?)
                 } else {
                     None
@@ -343,6 +345,7 @@ pub async fn list_articles(
     };
     let policy = CachePolicy::for_caller(&caller, state.settings.cache_max_age);
     let public_url = state.public_url.to_string();
+    let partner_at = crate::media::rights::partner_at(&caller);
     let (mut rows, total, included) = {
         let public_url = public_url.clone();
         state
@@ -360,7 +363,13 @@ pub async fn list_articles(
                     .map(|r| r.id.clone())
                     .collect();
                 let included = if set.any() {
-                    Some(include::load(conn, &shown, set, &public_url)?)
+                    Some(include::load(
+                        conn,
+                        &shown,
+                        set,
+                        &public_url,
+                        partner_at.as_deref(),
+                    )?)
                 } else {
                     None
                 };

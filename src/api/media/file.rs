@@ -1,19 +1,30 @@
-//! Serving a photo's original file: type, strong ETag, 304 and byte ranges.
+//! Serving photo files: the cleaned original, a rendition chosen by `?w=` (WebP when the client
+//! accepts it), or a focal-point crop for `?w=&h=` made once and kept in the crop cache; and
+//! which articles and speakers use a photo.
 
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, get, web};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use crate::auth::Caller;
+use super::find_visible;
+use crate::api::crud::NoQuery;
+use crate::auth::{Caller, Contributor, SignedIn};
+use crate::db::content_support::public_media;
+use crate::db::media as db;
 use crate::error::{ApiError, Problem, problem_response};
-use crate::http::cache::{CachePolicy, http_date, if_none_match_hits};
-use crate::media::{MediaStore, RangeRequest, parse_range};
+use crate::http::cache::{http_date, if_none_match_hits};
+use crate::imaging::Format;
+use crate::media::renditions::{self, CropCache, CropSpec};
+use crate::media::{MediaStore, RangeRequest, parse_range, sha256_hex};
 use crate::state::AppState;
 
-use super::{find_visible, policy};
+/// The largest `w` or `h` that may be asked for.
+pub const MAX_DIMENSION: i64 = 4096;
+/// Files never change under their URL: caches may keep them for a year.
+const FILE_MAX_AGE: &str = "max-age=31536000, immutable";
 
-/// The bytes of an original image file.
+/// The bytes of an image file.
 #[derive(ToSchema)]
 #[schema(value_type = String, format = Binary)]
 pub struct ImageFile(#[allow(dead_code)] Vec<u8>);
@@ -23,30 +34,92 @@ pub struct ImageFile(#[allow(dead_code)] Vec<u8>);
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 pub struct MediaFileQuery {
-    /// Wanted width in pixels. No renditions are made yet, so the original is served whatever
-    /// the width.
-    #[param(minimum = 1, maximum = 10000)]
+    /// Wanted width in pixels (1 to 4096). Alone, it serves the smallest rendition at least
+    /// this wide, or the original when none is wide enough.
+    #[param(minimum = 1, maximum = 4096)]
     pub w: Option<i64>,
+    /// Wanted height in pixels (1 to 4096), only together with `w`: serves a crop of exactly
+    /// `w`×`h` (smaller only when the original is smaller) around the photo's `focal_point`
+    /// (the centre when it has none).
+    #[param(minimum = 1, maximum = 4096)]
+    pub h: Option<i64>,
+    /// `webp` or `original`: the format to serve, overriding `Accept`. Without it, a client
+    /// whose `Accept` names `image/webp` gets WebP for `w` (with `Vary: Accept`).
+    #[param(pattern = "^(webp|original)$")]
+    pub format: Option<String>,
 }
 
-/// Serves the original file with its type, a strong `ETag` (the SHA-256 of the bytes),
-/// `Last-Modified`, 304 on a current copy and single byte ranges (206). Visible to the same
-/// callers as the metadata.
+/// What a request for a file resolves to.
+enum Target {
+    /// A stored file (original or rendition) with this digest and type.
+    Stored {
+        sha256: String,
+        content_type: String,
+    },
+    /// A crop, from the stored file `source` (original or a large enough rendition).
+    Crop { spec: CropSpec, source: String },
+}
+
+fn check_dimension(name: &str, value: Option<i64>) -> Result<Option<u32>, ApiError> {
+    match value {
+        None => Ok(None),
+        Some(v) if (1..=MAX_DIMENSION).contains(&v) => Ok(u32::try_from(v).ok()),
+        Some(_) => Err(ApiError::bad_field(
+            name,
+            format!("must be between 1 and {MAX_DIMENSION}"),
+        )),
+    }
+}
+
+/// True when `Accept` names `image/webp` (or `image/*`) with a non-zero quality.
+fn accepts_webp(req: &HttpRequest) -> bool {
+    req.headers()
+        .get_all(header::ACCEPT)
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .any(|item| {
+            let mut parts = item.split(';');
+            let range = parts.next().unwrap_or_default().trim().to_ascii_lowercase();
+            let zero = parts.any(|p| {
+                p.trim()
+                    .strip_prefix("q=")
+                    .and_then(|q| q.trim().parse::<f32>().ok())
+                    .is_some_and(|q| q <= 0.0)
+            });
+            range == "image/webp" && !zero
+        })
+}
+
+fn format_of(content_type: &str) -> Result<Format, ApiError> {
+    Format::from_content_type(content_type)
+        .ok_or_else(|| ApiError::internal(format!("stored media has type {content_type}")))
+}
+
+/// Serves a photo's file. Without parameters: the cleaned original. `?w=W`: the smallest
+/// rendition at least `W` wide (the original when none is), WebP when the client accepts it.
+/// `?w=W&h=H`: a crop around the focal point, made once and then served from the crop cache.
+/// Every answer carries a strong `ETag`, `Cache-Control: public, max-age=31536000, immutable`
+/// (`private` instead for photos the public may not see), 304 on a current copy and single
+/// byte ranges (206).
 #[utoipa::path(
     tag = "media",
     params(("id" = String, Path, description = "Media id"), MediaFileQuery,
+        ("Accept" = Option<String>, Header, description = "`image/webp` lets `w` and crops be served as WebP"),
         ("Range" = Option<String>, Header, description = "One byte range, e.g. `bytes=0-1023`, `bytes=1024-` or `bytes=-500`; several ranges get the whole file"),
         ("If-Range" = Option<String>, Header, description = "The ETag the range is for; another tag gets the whole file")),
     responses(
         (status = 200, description = "The whole file", content(
             (ImageFile = "image/jpeg"), (ImageFile = "image/png"), (ImageFile = "image/webp"), (ImageFile = "image/gif")),
-            headers(("ETag" = String, description = "Strong, from the SHA-256"), ("Accept-Ranges" = String, description = "`bytes`"),
+            headers(("ETag" = String, description = "Strong: the SHA-256 of the file, or of what a crop is made from"),
+                    ("Cache-Control" = String, description = "`public, max-age=31536000, immutable` (`private, …` for photos the public may not see)"),
+                    ("Vary" = String, description = "`Accept` when the format was negotiated"),
+                    ("Accept-Ranges" = String, description = "`bytes`"),
                     ("X-Content-Type-Options" = String, description = "`nosniff`"))),
         (status = 206, description = "The requested byte range, with `Content-Range`", content(
             (ImageFile = "image/jpeg"), (ImageFile = "image/png"), (ImageFile = "image/webp"), (ImageFile = "image/gif")),
             headers(("Content-Range" = String, description = "`bytes START-END/LENGTH`"))),
         (status = 304, description = "The client's copy is current"),
-        (status = 400, description = "Unknown parameter or bad `w`"),
+        (status = 400, description = "Unknown parameter, `w` or `h` out of 1..4096, `h` without `w`, or bad `format`; the problem names the parameter"),
         (status = 401, description = "Credentials were presented but are not valid"),
         (status = 404, description = "No such media, or not visible to the caller"),
         (status = 416, description = "The range lies outside the file; `Content-Range: bytes */LENGTH`")
@@ -60,15 +133,96 @@ pub async fn get_media_file(
     path: web::Path<String>,
     query: web::Query<MediaFileQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    if let Some(w) = query.w
-        && !(1..=10_000).contains(&w)
-    {
-        return Err(ApiError::bad_field("w", "must be between 1 and 10000"));
+    let query = query.into_inner();
+    let width = check_dimension("w", query.w)?;
+    let height = check_dimension("h", query.h)?;
+    if height.is_some() && width.is_none() {
+        return Err(ApiError::bad_field("h", "needs `w` as well"));
     }
+    let forced_webp = match query.format.as_deref() {
+        None => None,
+        Some("webp") => Some(true),
+        Some("original") => Some(false),
+        Some(_) => {
+            return Err(ApiError::bad_field(
+                "format",
+                "must be `webp` or `original`",
+            ));
+        }
+    };
+    let negotiated = width.is_some() && forced_webp.is_none();
+    let webp = forced_webp.unwrap_or_else(|| negotiated && accepts_webp(&req));
+
     let row = find_visible(&state, &caller, path.into_inner()).await?;
-    let etag = format!("\"{}\"", row.sha256);
+    let public = match caller {
+        Caller::Anonymous => true,
+        _ => {
+            let id = row.id.clone();
+            state
+                .db
+                .read(move |conn| {
+                    Ok(db::find(conn, &id, Some(&public_media(&crate::time::now())))?.is_some())
+                })
+                .await?
+        }
+    };
+
+    let stored = renditions::parse(&row.renditions);
+    let target = match (width, height) {
+        (Some(w), Some(h)) => {
+            let original = format_of(&row.content_type)?;
+            // Crop from the smallest same-format rendition that covers the crop, to decode less.
+            let source = stored
+                .iter()
+                .filter(|r| {
+                    r.content_type == row.content_type
+                        && r.width >= i64::from(w)
+                        && r.height >= i64::from(h)
+                        && !r.sha256.is_empty()
+                })
+                .min_by_key(|r| r.width)
+                .map_or_else(|| row.sha256.clone(), |r| r.sha256.clone());
+            Target::Crop {
+                spec: CropSpec {
+                    original_sha256: row.sha256.clone(),
+                    width: w,
+                    height: h,
+                    fx: row.focal_x.unwrap_or(0.5),
+                    fy: row.focal_y.unwrap_or(0.5),
+                    format: if webp { Format::Webp } else { original },
+                },
+                source,
+            }
+        }
+        (Some(w), None) => {
+            match renditions::choose(&stored, &row.content_type, i64::from(w), webp) {
+                Some(r) if !r.sha256.is_empty() => Target::Stored {
+                    sha256: r.sha256.clone(),
+                    content_type: r.content_type.clone(),
+                },
+                _ => Target::Stored {
+                    sha256: row.sha256.clone(),
+                    content_type: row.content_type.clone(),
+                },
+            }
+        }
+        _ => Target::Stored {
+            sha256: row.sha256.clone(),
+            content_type: row.content_type.clone(),
+        },
+    };
+    let (etag, content_type) = match &target {
+        Target::Stored {
+            sha256,
+            content_type,
+        } => (format!("\"{sha256}\""), content_type.clone()),
+        Target::Crop { spec, .. } => (
+            format!("\"{}\"", sha256_hex(spec.key().as_bytes())),
+            spec.format.content_type().to_owned(),
+        ),
+    };
+
     let last_modified = crate::time::parse(&row.created_at);
-    let policy = policy(&state, &caller);
     let fresh = if req.headers().contains_key(header::IF_NONE_MATCH) {
         if_none_match_hits(&req, &etag)
     } else {
@@ -79,20 +233,29 @@ pub async fn get_media_file(
     } else {
         HttpResponse::Ok()
     };
+    let scope = if public { "public" } else { "private" };
     builder
         .insert_header((header::ETAG, etag.clone()))
-        .insert_header((header::CACHE_CONTROL, policy.header_value()))
+        .insert_header((header::CACHE_CONTROL, format!("{scope}, {FILE_MAX_AGE}")))
         .insert_header((header::ACCEPT_RANGES, "bytes"))
         .insert_header((header::X_CONTENT_TYPE_OPTIONS, "nosniff"));
     if let Some(at) = last_modified {
         builder.insert_header((header::LAST_MODIFIED, http_date(at)));
     }
-    if policy == CachePolicy::Private {
-        builder.insert_header((header::VARY, "Authorization, X-Api-Key"));
+    let mut vary = Vec::new();
+    if negotiated {
+        vary.push("Accept");
+    }
+    if !public {
+        vary.push("Authorization, X-Api-Key");
+    }
+    if !vary.is_empty() {
+        builder.insert_header((header::VARY, vary.join(", ")));
     }
     if fresh {
         return Ok(builder.finish());
     }
+
     let range_header = req
         .headers()
         .get(header::RANGE)
@@ -104,29 +267,54 @@ pub async fn get_media_file(
         .and_then(|v| v.to_str().ok())
         .is_none_or(|tag| tag.trim() == etag);
     let store = MediaStore::new(&state.settings.media_dir);
-    let sha = row.sha256.clone();
-    let (range, body, len) = web::block(move || -> std::io::Result<_> {
-        let len = store.len(&sha)?;
-        let range = if range_applies {
-            parse_range(range_header.as_deref(), len)
-        } else {
-            RangeRequest::Whole
+    let cache = CropCache::new(&state.settings.media_dir, state.settings.crop_cache_bytes);
+    let max_pixels = state.settings.max_image_pixels;
+    let (range, body, len) = web::block(move || -> Result<_, ApiError> {
+        let pick = |len: u64| {
+            if range_applies {
+                parse_range(range_header.as_deref(), len)
+            } else {
+                RangeRequest::Whole
+            }
         };
-        let body = match range {
-            RangeRequest::Whole => store.read_range(&sha, 0, len)?,
-            RangeRequest::Part { start, end } => store.read_range(&sha, start, end - start + 1)?,
-            RangeRequest::Unsatisfiable => Vec::new(),
-        };
-        Ok((range, body, len))
+        match target {
+            Target::Stored { sha256, .. } => {
+                let len = store.len(&sha256).map_err(ApiError::internal)?;
+                let range = pick(len);
+                let body = match range {
+                    RangeRequest::Whole => store.read_range(&sha256, 0, len),
+                    RangeRequest::Part { start, end } => {
+                        store.read_range(&sha256, start, end - start + 1)
+                    }
+                    RangeRequest::Unsatisfiable => Ok(Vec::new()),
+                }
+                .map_err(ApiError::internal)?;
+                Ok((range, body, len))
+            }
+            Target::Crop { spec, source } => {
+                let bytes = cache
+                    .crop(&store, &source, &spec, max_pixels)
+                    .map_err(ApiError::internal)?;
+                let len = bytes.len() as u64;
+                let range = pick(len);
+                let body = match range {
+                    RangeRequest::Whole => bytes,
+                    RangeRequest::Part { start, end } => {
+                        bytes[start as usize..=end as usize].to_vec()
+                    }
+                    RangeRequest::Unsatisfiable => Vec::new(),
+                };
+                Ok((range, body, len))
+            }
+        }
     })
-    .await?
-    .map_err(ApiError::internal)?;
+    .await??;
     match range {
-        RangeRequest::Whole => Ok(builder.content_type(row.content_type).body(body)),
+        RangeRequest::Whole => Ok(builder.content_type(content_type).body(body)),
         RangeRequest::Part { start, end } => {
             builder.status(actix_web::http::StatusCode::PARTIAL_CONTENT);
             builder.insert_header((header::CONTENT_RANGE, format!("bytes {start}-{end}/{len}")));
-            Ok(builder.content_type(row.content_type).body(body))
+            Ok(builder.content_type(content_type).body(body))
         }
         RangeRequest::Unsatisfiable => {
             let mut response = problem_response(&Problem {
@@ -142,4 +330,98 @@ pub async fn get_media_file(
             Ok(response)
         }
     }
+}
+
+/// An article that uses a photo.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct ArticleUsage {
+    /// Article id.
+    pub id: String,
+    /// Article slug.
+    pub slug: String,
+    /// Headline.
+    pub headline: String,
+    /// `draft`, `scheduled`, `published` or `archived`.
+    pub status: String,
+    /// True when the photo is the article's hero image (otherwise it is used in the body).
+    pub hero: bool,
+}
+
+/// A speaker whose portrait is the photo.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct SpeakerUsage {
+    /// Speaker id.
+    pub id: String,
+    /// Speaker slug.
+    pub slug: String,
+    /// Name.
+    pub name: String,
+}
+
+/// Where a photo is used. A photo used anywhere cannot be deleted.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[schema(example = json!({
+    "media_id": "0193a3c4-8000-7000-8000-000000000003",
+    "articles": [{"id": "0193a3c4-8000-7000-8000-000000000010", "slug": "budget-vote",
+                  "headline": "Budget passes after late vote", "status": "published", "hero": true}],
+    "speakers": []
+}))]
+pub struct MediaUsage {
+    /// The photo.
+    pub media_id: String,
+    /// Articles using it as hero or in their body, by id.
+    pub articles: Vec<ArticleUsage>,
+    /// Speakers using it as their portrait, by id.
+    pub speakers: Vec<SpeakerUsage>,
+}
+
+/// Lists the articles and speakers that use a photo. Signed-in users.
+#[utoipa::path(
+    tag = "media",
+    params(("id" = String, Path, description = "Media id")),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The articles and speakers using the photo", body = MediaUsage),
+        (status = 401, description = "Not signed in"),
+        (status = 403, description = "Not a contributor, editor or admin"),
+        (status = 404, description = "No such media")
+    )
+)]
+#[get("/v1/media/{id}/usage")]
+pub async fn get_media_usage(
+    state: web::Data<AppState>,
+    _user: SignedIn<Contributor>,
+    path: web::Path<String>,
+    _query: web::Query<NoQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let id = path.into_inner();
+    let usage = state
+        .db
+        .read(move |conn| {
+            if !db::exists(conn, &id)? {
+                return Err(ApiError::not_found("media", &id));
+            }
+            let (articles, speakers) = db::users_of(conn, &id)?;
+            Ok(MediaUsage {
+                media_id: id,
+                articles: articles
+                    .into_iter()
+                    .map(|(id, slug, headline, status, hero)| ArticleUsage {
+                        id,
+                        slug,
+                        headline,
+                        status,
+                        hero,
+                    })
+                    .collect(),
+                speakers: speakers
+                    .into_iter()
+                    .map(|(id, slug, name)| SpeakerUsage { id, slug, name })
+                    .collect(),
+            })
+        })
+        .await?;
+    Ok(HttpResponse::Ok()
+        .insert_header((header::CACHE_CONTROL, "private, no-store"))
+        .json(usage))
 }

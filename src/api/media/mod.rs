@@ -3,9 +3,11 @@
 mod file;
 mod upload;
 
+pub use file::{ArticleUsage, MediaUsage, SpeakerUsage, get_media_usage};
 pub use file::{ImageFile, MediaFileQuery, get_media_file};
 pub use upload::{
-    DEFAULT_MAX_PIXELS, MediaMetadata, MediaUpload, create_media, store_image, store_image_limited,
+    DEFAULT_MAX_PIXELS, MediaMetadata, MediaUpload, RENDITION_WIDTHS, create_media, store_image,
+    store_image_limited, store_processed,
 };
 
 use actix_web::{HttpRequest, HttpResponse, delete, get, patch, web};
@@ -15,7 +17,7 @@ use utoipa::{IntoParams, ToSchema};
 
 use crate::api::crud::{
     self, Checks, IfMatch, ListPage, NoQuery, Sort, decode_cursor, not_null, paginate,
-    parse_fields, patch_field, sees_everything,
+    parse_fields, patch_field,
 };
 use crate::api::pagination;
 use crate::auth::{Caller, Contributor, Editor, SignedIn};
@@ -41,7 +43,7 @@ pub struct FocalPoint {
     pub y: f64,
 }
 
-/// A derived size of an image (none are made yet; the list is always empty for now).
+/// A derived size of an image, in the original's format or in WebP.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct Rendition {
     /// Pixels.
@@ -111,7 +113,8 @@ pub struct Media {
     pub focal_point: Option<FocalPoint>,
     /// The original file.
     pub url: String,
-    /// Derived sizes; empty until renditions are made.
+    /// Derived sizes (never larger than the original), smallest first, each in the original's
+    /// format and in WebP.
     pub renditions: Vec<Rendition>,
     /// Upload time.
     pub created_at: String,
@@ -128,6 +131,21 @@ impl Media {
             (Some(x), Some(y)) => Some(FocalPoint { x, y }),
             _ => None,
         };
+        let webp_copies = row.content_type != "image/webp";
+        let renditions = crate::media::renditions::parse(&row.renditions)
+            .into_iter()
+            .map(|r| Rendition {
+                url: crate::media::renditions::rendition_url(
+                    public_url,
+                    &row.id,
+                    r.width,
+                    webp_copies && r.content_type == "image/webp",
+                ),
+                width: i32::try_from(r.width).unwrap_or(i32::MAX),
+                height: i32::try_from(r.height).unwrap_or(i32::MAX),
+                content_type: r.content_type,
+            })
+            .collect();
         Media {
             url: format!("{public_url}/v1/media/{}/file", row.id),
             id: row.id,
@@ -145,7 +163,7 @@ impl Media {
             syndication_allowed: row.syndication_allowed,
             usage_expires: row.usage_expires,
             focal_point,
-            renditions: Vec::new(),
+            renditions,
             created_at: row.created_at,
             updated_at: row.updated_at,
             version: row.version,
@@ -272,8 +290,8 @@ pub fn load_media(
     if ids.is_empty() {
         return Ok(Vec::new());
     }
-    let public_at = (!sees_everything(caller)).then(crate::time::now);
-    Ok(db::by_ids(conn, ids, public_at.as_deref())?
+    let filter = crate::media::rights::media_filter(caller);
+    Ok(db::by_ids(conn, ids, filter.as_deref())?
         .into_iter()
         .map(|row| Media::from_row(row, public_url))
         .collect())
@@ -329,12 +347,12 @@ pub async fn list_media(
         fetch: limit + 1,
     };
     let want_total = query.count == Some(true);
-    let public_at = (!sees_everything(&caller)).then(crate::time::now);
+    let filter = crate::media::rights::media_filter(&caller);
     let public_url = state.public_url.to_string();
     let page = state
         .db
         .read(move |conn| {
-            let rows = db::list(conn, public_at.as_deref(), &keyset)?;
+            let rows = db::list(conn, filter.as_deref(), &keyset)?;
             let (rows, next_cursor) = paginate(rows, limit, &fingerprint, |row| {
                 let key = match sort.field {
                     "updated_at" => row.updated_at.clone(),
@@ -343,7 +361,7 @@ pub async fn list_media(
                 (key, row.id.clone())
             });
             let total = if want_total {
-                Some(db::count(conn, public_at.as_deref())?)
+                Some(db::count(conn, filter.as_deref())?)
             } else {
                 None
             };
@@ -367,13 +385,13 @@ pub async fn list_media(
     )
 }
 
+/// The media item `id` if `caller` may see it, else a 404.
 async fn find_visible(state: &AppState, caller: &Caller, id: String) -> Result<MediaRow, ApiError> {
-    let public_at = (!sees_everything(caller)).then(crate::time::now);
+    let filter = crate::media::rights::media_filter(caller);
     state
         .db
         .read(move |conn| {
-            db::find(conn, &id, public_at.as_deref())?
-                .ok_or_else(|| ApiError::not_found("media", &id))
+            db::find(conn, &id, filter.as_deref())?.ok_or_else(|| ApiError::not_found("media", &id))
         })
         .await
 }
@@ -512,8 +530,8 @@ pub async fn update_media(
     crud::write_response(None, &media, media.version)
 }
 
-/// Deletes a photo no article or speaker uses; its file goes too when no other record shares
-/// it. Editors and admins; `If-Match` required.
+/// Deletes a photo no article or speaker uses; its original, renditions and cached crops go
+/// too when no other record shares them. Editors and admins; `If-Match` required.
 #[utoipa::path(
     tag = "media",
     params(
@@ -542,6 +560,10 @@ pub async fn delete_media(
     let if_match = IfMatch::from_request(&req)?;
     let id = path.into_inner();
     let store = MediaStore::new(&state.settings.media_dir);
+    let crop_cache = crate::media::renditions::CropCache::new(
+        &state.settings.media_dir,
+        state.settings.crop_cache_bytes,
+    );
     state
         .db
         .write(move |conn| {
@@ -569,8 +591,18 @@ pub async fn delete_media(
             )?;
             // Inside the transaction, so an upload of the same bytes cannot slip in between
             // the count and the removal.
-            if db::records_with_hash(conn, &current.sha256)? == 0 {
+            // A file may be another record's original or rendition (identical bytes share one
+            // file), so it goes only when no record names it at all.
+            if !db::file_in_use(conn, &current.sha256)? {
                 store.remove(&current.sha256).map_err(ApiError::internal)?;
+                crop_cache
+                    .remove_for(&current.sha256)
+                    .map_err(ApiError::internal)?;
+            }
+            for rendition in crate::media::renditions::parse(&current.renditions) {
+                if !rendition.sha256.is_empty() && !db::file_in_use(conn, &rendition.sha256)? {
+                    store.remove(&rendition.sha256).map_err(ApiError::internal)?;
+                }
             }
             Ok(())
         })

@@ -13,7 +13,7 @@ use crate::db::content_support::{NewChange, record_change};
 use crate::db::media::{self as db, NewMedia};
 use crate::error::ApiError;
 use crate::imaging::{self, ImageError};
-use crate::media::{MediaStore, sha256_hex};
+use crate::media::MediaStore;
 use crate::state::AppState;
 
 use super::{FocalPoint, Media, TEXT_MAX, check_expiry, check_focal_point};
@@ -21,6 +21,9 @@ use super::{FocalPoint, Media, TEXT_MAX, check_expiry, check_focal_point};
 /// The largest image [`store_image`] accepts, in pixels (width × height), checked from the
 /// header: the default of `NEWSDESK_MAX_IMAGE_PIXELS`, which uploads use.
 pub const DEFAULT_MAX_PIXELS: u64 = 50_000_000;
+/// Rendition widths the library loader makes: the default of `NEWSDESK_RENDITION_WIDTHS`,
+/// which uploads use.
+pub const RENDITION_WIDTHS: &[u32] = &[320, 640, 1024, 1600];
 
 // Room for the metadata parts and multipart framing on top of the file itself.
 const FORM_OVERHEAD: usize = 256 * 1024;
@@ -110,11 +113,10 @@ fn image_error(err: ImageError) -> ApiError {
     }
 }
 
-/// Stores an image and its metadata: checks the bytes are an accepted image (type from the
-/// magic numbers, size from the header, no pixels decoded), writes the original under the
-/// media directory by content hash, and records it with a `create` change, all in one
-/// transaction (nested as a savepoint when the caller already has one open). Used by the
-/// upload endpoint and by the demo-content loader.
+/// Stores an image and its metadata: cleans it and makes its renditions (see
+/// [`imaging::process`], with the loader's defaults), then records it like an upload. Used by
+/// the demo-content loader and tests; the upload endpoint processes on the blocking pool and
+/// calls [`store_processed`].
 pub fn store_image(
     conn: &mut SqliteConnection,
     media_dir: &std::path::Path,
@@ -144,64 +146,86 @@ pub fn store_image_limited(
     created_by: Option<&str>,
     max_pixels: u64,
 ) -> Result<Media, ApiError> {
+    check_metadata(&meta).finish()?;
+    let processed = imaging::process(bytes, max_pixels, RENDITION_WIDTHS).map_err(image_error)?;
+    store_processed(conn, media_dir, public_url, &processed, meta, created_by)
+}
+
+/// Records a processed image: writes the cleaned original and its renditions under the media
+/// directory by content hash and inserts the record with a `create` change, all in one
+/// transaction (nested as a savepoint when the caller already has one open). The recorded
+/// size, dimensions and digest are those of the cleaned file, never of the raw upload. On
+/// failure the files this call created are removed again.
+pub fn store_processed(
+    conn: &mut SqliteConnection,
+    media_dir: &std::path::Path,
+    public_url: &str,
+    processed: &imaging::Processed,
+    meta: MediaMetadata,
+    created_by: Option<&str>,
+) -> Result<Media, ApiError> {
     use diesel::Connection;
     check_metadata(&meta).finish()?;
-    let probe = imaging::probe(bytes, max_pixels).map_err(image_error)?;
-    let sha256 = sha256_hex(bytes);
     let store = MediaStore::new(media_dir);
-    let size = i64::try_from(bytes.len()).map_err(ApiError::internal)?;
-    let width = i32::try_from(probe.width).map_err(ApiError::internal)?;
-    let height = i32::try_from(probe.height).map_err(ApiError::internal)?;
+    let width = i32::try_from(processed.original.width).map_err(ApiError::internal)?;
+    let height = i32::try_from(processed.original.height).map_err(ApiError::internal)?;
+    let id = crud::new_id();
     conn.transaction(|conn| {
-        let created_file = store.put(&sha256, bytes).map_err(ApiError::internal)?;
+        let files = crate::media::renditions::store_processed(&store, processed, public_url, &id)
+            .map_err(ApiError::internal)?;
         let now = crate::time::now();
-        let inserted = db::insert(
-            conn,
-            &NewMedia {
-                id: crud::new_id(),
-                kind: "image".to_owned(),
-                content_type: probe.format.content_type().to_owned(),
-                width,
-                height,
-                bytes: size,
-                sha256: sha256.clone(),
-                caption: meta.caption,
-                credit: meta.credit,
-                alt_text: meta.alt_text,
-                copyright: meta.copyright,
-                license: meta.license,
-                syndication_allowed: meta.syndication_allowed,
-                usage_expires: meta
-                    .usage_expires
-                    .as_deref()
-                    .and_then(crate::time::normalize),
-                focal_x: meta.focal_point.map(|p| p.x),
-                focal_y: meta.focal_point.map(|p| p.y),
-                created_by: created_by.map(str::to_owned),
-                created_at: now.clone(),
-                updated_at: now.clone(),
-                version: 1,
-            },
-        )
-        .and_then(|row| {
-            record_change(
-                conn,
-                &NewChange {
-                    resource: "media",
-                    resource_id: &row.id,
-                    operation: "create",
-                    version: row.version,
-                    at: &now,
-                },
-            )?;
-            Ok(row)
-        });
+        let inserted = serde_json::to_string(&files.renditions)
+            .map_err(ApiError::internal)
+            .and_then(|renditions| {
+                db::insert(
+                    conn,
+                    &NewMedia {
+                        id: id.clone(),
+                        kind: "image".to_owned(),
+                        content_type: processed.original.format.content_type().to_owned(),
+                        width,
+                        height,
+                        bytes: files.bytes,
+                        sha256: files.sha256.clone(),
+                        caption: meta.caption,
+                        credit: meta.credit,
+                        alt_text: meta.alt_text,
+                        copyright: meta.copyright,
+                        license: meta.license,
+                        syndication_allowed: meta.syndication_allowed,
+                        usage_expires: meta
+                            .usage_expires
+                            .as_deref()
+                            .and_then(crate::time::normalize),
+                        focal_x: meta.focal_point.map(|p| p.x),
+                        focal_y: meta.focal_point.map(|p| p.y),
+                        created_by: created_by.map(str::to_owned),
+                        created_at: now.clone(),
+                        updated_at: now.clone(),
+                        version: 1,
+                    },
+                )?;
+                db::set_renditions(conn, &id, &renditions)
+            })
+            .and_then(|row| {
+                record_change(
+                    conn,
+                    &NewChange {
+                        resource: "media",
+                        resource_id: &row.id,
+                        operation: "create",
+                        version: row.version,
+                        at: &now,
+                    },
+                )?;
+                Ok(row)
+            });
         match inserted {
             Ok(row) => Ok(Media::from_row(row, public_url)),
             Err(err) => {
-                // Nothing may be left behind by a failed request, not even the file.
-                if created_file {
-                    let _ = store.remove(&sha256);
+                // Nothing may be left behind by a failed request, not even the files.
+                for sha in &files.created {
+                    let _ = store.remove(sha);
                 }
                 Err(err)
             }
@@ -348,7 +372,7 @@ async fn read_upload(
         (status = 403, description = "Not a contributor, editor or admin"),
         (status = 413, description = "The file is larger than the configured limit (`NEWSDESK_MAX_UPLOAD_BYTES`, 20 MiB by default)"),
         (status = 415, description = "Not `multipart/form-data`, or the file is not a JPEG, PNG, WebP or GIF"),
-        (status = 422, description = "Missing `file`, unknown or repeated parts, invalid metadata, an image too large in pixels or with an unreadable header")
+        (status = 422, description = "Missing `file`, unknown or repeated parts, invalid metadata, an image over the pixel limit (`NEWSDESK_MAX_IMAGE_PIXELS`, checked from the header before decoding) or one that does not decode")
     )
 )]
 #[post("/v1/media")]
@@ -370,21 +394,19 @@ pub async fn create_media(
         return Err(too_large(limit));
     }
     let (bytes, meta) = read_upload(form, limit).await?;
+    check_metadata(&meta).finish()?;
+    let max_pixels = state.settings.max_image_pixels;
+    let widths = state.settings.rendition_widths.clone();
+    // Decoding, resizing and encoding are CPU work: off the async workers.
+    let processed = web::block(move || imaging::process(&bytes, max_pixels, &widths))
+        .await?
+        .map_err(image_error)?;
     let media_dir = state.settings.media_dir.clone();
     let public_url = state.public_url.to_string();
-    let max_pixels = state.settings.max_image_pixels;
     let media = state
         .db
         .write(move |conn| {
-            store_image_limited(
-                conn,
-                &media_dir,
-                &public_url,
-                &bytes,
-                meta,
-                Some(&user),
-                max_pixels,
-            )
+            store_processed(conn, &media_dir, &public_url, &processed, meta, Some(&user))
         })
         .await?;
     crud::write_response(
