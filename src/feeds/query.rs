@@ -379,7 +379,7 @@ pub fn load_feed(
             slug: r.1,
             headline: r.2,
             standfirst: r.3,
-            body_html: r.4,
+            body_html: absolute_links(&r.4, public_url),
             section: r.5,
             byline: r.6,
             source: r.7,
@@ -394,4 +394,37 @@ pub fn load_feed(
             version: r.16,
         })
         .collect())
+}
+
+/// Makes the server-relative links of stored HTML (`src="/v1/media/..."`) absolute, since a feed
+/// is read away from the API and readers resolve relative links against the wrong base.
+/// Protocol-relative (`//host`) and absolute links are left alone.
+pub fn absolute_links(html: &str, public_url: &str) -> String {
+    let mut out = String::with_capacity(html.len());
+    let mut rest = html;
+    while let Some(at) = rest.find("=\"/") {
+        let (before, after) = rest.split_at(at + 2);
+        out.push_str(before);
+        let attribute_ok = before.ends_with(" src=\"") || before.ends_with(" href=\"");
+        if attribute_ok && !after.starts_with("//") {
+            out.push_str(public_url);
+        }
+        rest = after;
+    }
+    out.push_str(rest);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::absolute_links;
+
+    #[test]
+    fn server_relative_links_become_absolute_and_others_stay() {
+        let html = r#"<img src="/v1/media/m/file" alt="x"><a href="/v1/articles/a">a</a><a href="//cdn.example/x">c</a><a href="https://e.example/">e</a><p>x="/not-an-attribute"</p>"#;
+        assert_eq!(
+            absolute_links(html, "https://api.example"),
+            r#"<img src="https://api.example/v1/media/m/file" alt="x"><a href="https://api.example/v1/articles/a">a</a><a href="//cdn.example/x">c</a><a href="https://e.example/">e</a><p>x="/not-an-attribute"</p>"#
+        );
+    }
 }

@@ -200,3 +200,30 @@ async fn a_key_without_feeds_read_is_refused_and_a_bad_key_is_a_401() {
         .await
         .problem(401);
 }
+
+#[actix_web::test]
+async fn server_relative_links_in_bodies_are_made_absolute_in_feeds() {
+    use diesel::prelude::*;
+    use newsdesk::db::schema::articles;
+    let app = newsroom().await;
+    diesel::update(articles::table.find("id-newer"))
+        .set(
+            articles::body_html
+                .eq(r#"<figure><img src="/v1/media/photo-ok/file" alt=""></figure>"#),
+        )
+        .execute(&mut app.conn())
+        .unwrap();
+    let feed = app.get("/v1/feeds/json").await.value();
+    let html = feed["items"][0]["content_html"].as_str().unwrap();
+    assert!(
+        html.contains(&format!("src=\"{}/v1/media/photo-ok/file\"", app.address)),
+        "{html}"
+    );
+    let ninjs = app.get("/v1/articles/newer/ninjs").await.value();
+    assert!(
+        ninjs["bodies"][0]["value"]
+            .as_str()
+            .unwrap()
+            .contains(&format!("{}/v1/media/", app.address))
+    );
+}
