@@ -45,15 +45,8 @@ pub struct FeedFilter {
 impl FeedFilter {
     /// Parses a query string, naming any unknown or malformed parameter in a 400.
     pub fn parse(query: &str) -> Result<FeedFilter, ApiError> {
-        serde_html_form::from_str::<FeedFilter>(query).map_err(|e| {
-            let message = e.to_string();
-            match message.split('`').nth(1) {
-                Some(param) if message.contains("unknown field") => {
-                    ApiError::bad_field(param, "is not a known query parameter")
-                }
-                _ => ApiError::bad_request(format!("invalid query string: {message}")),
-            }
-        })
+        serde_html_form::from_str::<FeedFilter>(query)
+            .map_err(|e| crate::http::fallback::query_problem(&e.to_string()))
     }
 
     fn time(field: &str, value: &Option<String>) -> Result<Option<String>, ApiError> {

@@ -200,14 +200,22 @@ pub fn query_error(
     err: actix_web::error::QueryPayloadError,
     _req: &HttpRequest,
 ) -> actix_web::Error {
-    let message = err.to_string();
-    let api = match message.split('`').nth(1) {
+    let api = query_problem(&err.to_string());
+    actix_web::error::InternalError::from_response(err, api.error_response()).into()
+}
+
+/// The 400 for a query string serde could not read, naming the parameter when the message
+/// does (an unknown or repeated one); shared by every query parser.
+pub fn query_problem(message: &str) -> ApiError {
+    match message.split('`').nth(1) {
         Some(param) if message.contains("unknown field") => {
             ApiError::bad_field(param, "is not a known query parameter")
         }
+        Some(param) if message.contains("duplicate field") => {
+            ApiError::bad_field(param, "may be given only once")
+        }
         _ => ApiError::bad_request(format!("invalid query string: {message}")),
-    };
-    actix_web::error::InternalError::from_response(err, api.error_response()).into()
+    }
 }
 
 /// Turns path segment failures into a 400 (or 404 for ids that cannot exist).

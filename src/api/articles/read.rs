@@ -230,18 +230,8 @@ fn parse_time(name: &str, value: Option<String>) -> Result<Option<String>, ApiEr
 /// Reads the query string, naming any unknown parameter in a 400. Repeated `tag` parameters
 /// are kept; other parameters may appear once.
 pub fn parse_list_query(query: &str) -> Result<ListArticlesQuery, ApiError> {
-    serde_html_form::from_str(query).map_err(|e| {
-        let message = e.to_string();
-        match message.split('`').nth(1) {
-            Some(param) if message.contains("unknown field") => {
-                ApiError::bad_field(param, "is not a known query parameter")
-            }
-            Some(param) if message.contains("duplicate field") => {
-                ApiError::bad_field(param, "may be given only once")
-            }
-            _ => ApiError::bad_request(format!("invalid query string: {message}")),
-        }
-    })
+    serde_html_form::from_str(query)
+        .map_err(|e| crate::http::fallback::query_problem(&e.to_string()))
 }
 
 /// List articles.
