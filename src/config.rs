@@ -72,6 +72,12 @@ pub struct Settings {
     pub rendition_widths: Vec<u32>,
     /// `NEWSDESK_CROP_CACHE_BYTES`: the most disk the cache of focal-point crops may use.
     pub crop_cache_bytes: u64,
+    /// `NEWSDESK_RESPONSE_CACHE_BYTES`: memory for anonymous read responses kept between
+    /// writes (0 turns the cache off).
+    pub response_cache_bytes: u64,
+    /// `NEWSDESK_RESPONSE_CACHE_TTL`: the longest a kept response is served, in seconds; the
+    /// bound on how late a write by another process (the CLI importer) shows.
+    pub response_cache_ttl: Duration,
     /// `NEWSDESK_SHUTDOWN_TIMEOUT`: how long in-flight requests get to finish after SIGTERM.
     pub shutdown_timeout: Duration,
     /// `NEWSDESK_CLIENT_TIMEOUT`: how long a client may take to send its request head.
@@ -228,6 +234,16 @@ impl Settings {
                 value("NEWSDESK_CROP_CACHE_BYTES"),
                 256 * 1024 * 1024,
             )?,
+            response_cache_bytes: parse_num(
+                "NEWSDESK_RESPONSE_CACHE_BYTES",
+                value("NEWSDESK_RESPONSE_CACHE_BYTES"),
+                32 * 1024 * 1024,
+            )?,
+            response_cache_ttl: Duration::from_secs(parse_num(
+                "NEWSDESK_RESPONSE_CACHE_TTL",
+                value("NEWSDESK_RESPONSE_CACHE_TTL"),
+                10,
+            )?),
             shutdown_timeout: Duration::from_secs(parse_num(
                 "NEWSDESK_SHUTDOWN_TIMEOUT",
                 value("NEWSDESK_SHUTDOWN_TIMEOUT"),

@@ -104,6 +104,10 @@ fn run(listener: TcpListener, state: AppState, signals: Signals) -> anyhow::Resu
     let document = web::Data::new(ApiDocument(api::openapi_json().into_bytes()));
     let metrics = web::Data::new(Metrics::new()?);
     let state = web::Data::new(state);
+    let response_cache = web::Data::new(crate::http::response_cache::ResponseCache::new(
+        settings.response_cache_bytes,
+        settings.response_cache_ttl,
+    ));
     let max_body = settings.max_body_bytes;
 
     let mut server = actix_web::HttpServer::new(move || {
@@ -117,6 +121,7 @@ fn run(listener: TcpListener, state: AppState, signals: Signals) -> anyhow::Resu
         App::new()
             .into_utoipa_app()
             .app_data(state.clone())
+            .app_data(response_cache.clone())
             .app_data(metrics.clone())
             .app_data(document.clone())
             .app_data(route_table.clone())
@@ -136,6 +141,7 @@ fn run(listener: TcpListener, state: AppState, signals: Signals) -> anyhow::Resu
             )
             .default_service(web::to(fallback::unmatched))
             .wrap(from_fn(crate::http::idempotency::middleware))
+            .wrap(from_fn(crate::http::response_cache::middleware))
             .wrap(from_fn(crate::auth::guard::guard))
             .wrap(ErrorHandlers::new().default_handler(fallback::problem_for_plain_errors))
             .wrap(Compress::default())

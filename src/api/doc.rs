@@ -72,6 +72,38 @@ fn operations_mut(item: &mut PathItem) -> impl Iterator<Item = &mut Operation> {
     .flatten()
 }
 
+/// Adds `X-Cache` to the 200 and 304 answers of the reads the response cache may answer
+/// (anonymous GETs under `/v1/`, media files aside: see `crate::http::response_cache`).
+fn document_response_cache(doc: &mut OpenApi) {
+    use utoipa::openapi::header::HeaderBuilder;
+    use utoipa::openapi::{Object, Type};
+    for (path, item) in doc.paths.paths.iter_mut() {
+        if !path.starts_with("/v1/") || path.ends_with("/file") {
+            continue;
+        }
+        let Some(op) = item.get.as_mut() else {
+            continue;
+        };
+        for (status, response) in op.responses.responses.iter_mut() {
+            if let ("200" | "304", RefOr::T(response)) = (status.as_str(), response) {
+                let mut schema = Object::with_type(Type::String);
+                schema.enum_values = Some(vec!["HIT".into(), "MISS".into()]);
+                response.headers.insert(
+                    "X-Cache".to_owned(),
+                    RefOr::T(HeaderBuilder::new()
+                        .schema(Some(schema))
+                        .description(Some(
+                            "On anonymous reads: `HIT` when answered from the server's response \
+                             cache, `MISS` when read from the database (absent for signed-in \
+                             users, partner keys and answers that are not kept)",
+                        ))
+                        .build()),
+                );
+            }
+        }
+    }
+}
+
 /// Completes the document collected from the handlers.
 pub fn finish(mut doc: OpenApi) -> OpenApi {
     crate::auth::doc::document_rate_limits(&mut doc);
@@ -88,6 +120,7 @@ pub fn finish(mut doc: OpenApi) -> OpenApi {
         .build();
     doc.servers = Some(vec![Server::new("/")]);
 
+    document_response_cache(&mut doc);
     let mut used_tags: Vec<String> = Vec::new();
     for item in doc.paths.paths.values_mut() {
         for op in operations_mut(item) {

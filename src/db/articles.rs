@@ -1110,8 +1110,10 @@ mod plan_tests {
         );
     }
 
+    type Counts = Vec<(String, i64)>;
+
     /// Counting every visible article the slow way, to check the kept counts against.
-    fn counted(conn: &mut SqliteConnection, now: &str) -> (Vec<(String, i64)>, Vec<(String, i64)>) {
+    fn counted(conn: &mut SqliteConnection, now: &str) -> (Counts, Counts) {
         let sections = articles::table
             .filter(publicly_visible(now, false))
             .filter(articles::section.is_not_null())

@@ -96,6 +96,7 @@ impl CustomizeConnection<SqliteConnection, diesel::r2d2::Error> for Pragmas {
 pub struct Db {
     pool: Pool<ConnectionManager<SqliteConnection>>,
     queries: Arc<AtomicU64>,
+    writes: Arc<AtomicU64>,
 }
 
 impl Db {
@@ -120,7 +121,11 @@ impl Db {
                 queries: queries.clone(),
             }))
             .build(manager)?;
-        let db = Db { pool, queries };
+        let db = Db {
+            pool,
+            queries,
+            writes: Arc::new(AtomicU64::new(0)),
+        };
         db.migrate()?;
         Ok(db)
     }
@@ -164,12 +169,14 @@ impl Db {
     {
         let pool = self.pool.clone();
         let span = tracing::Span::current();
-        actix_web::web::block(move || {
+        let outcome = actix_web::web::block(move || {
             let _entered = span.enter();
             let mut conn = pool.get()?;
             conn.immediate_transaction(f)
         })
-        .await?
+        .await;
+        self.writes.fetch_add(1, Ordering::Release);
+        outcome?
     }
 
     /// Like [`Db::read`], for background work (the webhook dispatcher): its statements are not
@@ -198,13 +205,22 @@ impl Db {
     {
         let pool = self.pool.clone();
         let span = tracing::Span::current();
-        actix_web::web::block(move || {
+        let outcome = actix_web::web::block(move || {
             let _entered = span.enter();
             let _uncounted = Uncounted::start();
             let mut conn = pool.get()?;
             conn.immediate_transaction(f)
         })
-        .await?
+        .await;
+        self.writes.fetch_add(1, Ordering::Release);
+        outcome?
+    }
+
+    /// How many write transactions have finished through this gateway (committed or not). A
+    /// reader that notes it before reading and finds it unchanged later knows that nothing it
+    /// read has been changed by this server since: the response cache keys on it.
+    pub fn writes_finished(&self) -> u64 {
+        self.writes.load(Ordering::Acquire)
     }
 
     /// How many SQL statements have run through this gateway's connections since it opened

@@ -1,6 +1,9 @@
 //! Conditional GET: strong ETags, Last-Modified, 304 answers and Cache-Control.
 
-use actix_web::http::header::{self, HeaderValue};
+use actix_web::body::{BoxBody, EitherBody, MessageBody};
+use actix_web::dev::ServiceResponse;
+use actix_web::http::StatusCode;
+use actix_web::http::header::{self, HeaderMap, HeaderName, HeaderValue};
 use actix_web::{HttpRequest, HttpResponse};
 use chrono::{DateTime, Utc};
 use sha2::{Digest, Sha256};
@@ -32,9 +35,17 @@ pub fn etag_for(body: &[u8]) -> String {
 
 /// True when an `If-None-Match` header lists this ETag (or `*`).
 pub fn if_none_match_hits(req: &HttpRequest, etag: &str) -> bool {
-    req.headers()
-        .get_all(header::IF_NONE_MATCH)
-        .filter_map(|v| v.to_str().ok())
+    tag_listed(
+        req.headers()
+            .get_all(header::IF_NONE_MATCH)
+            .filter_map(|v| v.to_str().ok()),
+        etag,
+    )
+}
+
+/// True when one of these `If-None-Match` values lists `etag` or is `*` (weak comparison).
+fn tag_listed<'a>(values: impl Iterator<Item = &'a str>, etag: &str) -> bool {
+    values
         .flat_map(|v| v.split(','))
         .map(str::trim)
         .any(|tag| tag == "*" || tag == etag || tag.strip_prefix("W/") == Some(etag))
@@ -45,9 +56,89 @@ pub fn not_modified_since(req: &HttpRequest, last_modified: DateTime<Utc>) -> bo
     req.headers()
         .get(header::IF_MODIFIED_SINCE)
         .and_then(|v| v.to_str().ok())
-        .and_then(|v| DateTime::parse_from_rfc2822(v).ok())
-        .is_some_and(|since| last_modified.timestamp() <= since.timestamp())
+        .is_some_and(|since| unchanged_since(since, last_modified))
 }
+
+fn unchanged_since(since: &str, last_modified: DateTime<Utc>) -> bool {
+    DateTime::parse_from_rfc2822(since)
+        .is_ok_and(|since| last_modified.timestamp() <= since.timestamp())
+}
+
+/// A request's `If-None-Match` and `If-Modified-Since`, taken off it so that something in
+/// front of the handler (the response cache) can answer them itself.
+#[derive(Debug, Default)]
+pub struct Conditions {
+    if_none_match: Vec<String>,
+    if_modified_since: Option<String>,
+}
+
+impl Conditions {
+    /// Removes the conditional headers from `headers` and keeps their values.
+    pub fn take(headers: &mut HeaderMap) -> Self {
+        let text = |v: HeaderValue| v.to_str().ok().map(str::to_owned);
+        Conditions {
+            if_none_match: headers
+                .remove(header::IF_NONE_MATCH)
+                .filter_map(text)
+                .collect(),
+            if_modified_since: headers.remove(header::IF_MODIFIED_SINCE).find_map(text),
+        }
+    }
+
+    /// Whether a representation with this ETag and Last-Modified is current for the client:
+    /// `If-None-Match` first, `If-Modified-Since` only without it (RFC 9110 13.2.2).
+    pub fn fresh(&self, etag: Option<&str>, last_modified: Option<DateTime<Utc>>) -> bool {
+        if !self.if_none_match.is_empty() {
+            return etag.is_some_and(|etag| {
+                tag_listed(self.if_none_match.iter().map(String::as_str), etag)
+            });
+        }
+        match (&self.if_modified_since, last_modified) {
+            (Some(since), Some(at)) => unchanged_since(since, at),
+            _ => false,
+        }
+    }
+
+    /// Turns a 200 the client already has into a 304 (headers of RFC 9110 15.4.5 kept).
+    pub fn apply<B: MessageBody + 'static>(
+        &self,
+        res: ServiceResponse<B>,
+    ) -> ServiceResponse<EitherBody<B, BoxBody>> {
+        if res.status() != StatusCode::OK
+            || (self.if_none_match.is_empty() && self.if_modified_since.is_none())
+        {
+            return res.map_into_left_body();
+        }
+        let headers = res.headers();
+        let etag = headers.get(header::ETAG).and_then(|v| v.to_str().ok());
+        let last_modified = headers
+            .get(header::LAST_MODIFIED)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| DateTime::parse_from_rfc2822(v).ok())
+            .map(|at| at.with_timezone(&Utc));
+        if !self.fresh(etag, last_modified) {
+            return res.map_into_left_body();
+        }
+        let mut not_modified = HttpResponse::NotModified();
+        for name in NOT_MODIFIED_HEADERS {
+            for value in headers.get_all(&name) {
+                not_modified.append_header((name.clone(), value.clone()));
+            }
+        }
+        let (req, _) = res.into_parts();
+        ServiceResponse::new(req, not_modified.finish()).map_into_right_body()
+    }
+}
+
+/// The headers a 304 carries (RFC 9110 15.4.5); the others describe the body it leaves out.
+pub const NOT_MODIFIED_HEADERS: [HeaderName; 6] = [
+    header::ETAG,
+    header::LAST_MODIFIED,
+    header::CACHE_CONTROL,
+    header::VARY,
+    header::EXPIRES,
+    header::CONTENT_LOCATION,
+];
 
 /// Formats a time as an HTTP date.
 pub fn http_date(at: DateTime<Utc>) -> String {

@@ -12,6 +12,7 @@ mod media;
 mod ops;
 mod photos;
 mod quotes;
+mod response_cache;
 mod schemas;
 mod search;
 mod speakers;

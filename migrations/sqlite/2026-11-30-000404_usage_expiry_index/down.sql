@@ -1,0 +1,1 @@
+DROP INDEX media_by_usage_expires;

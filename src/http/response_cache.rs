@@ -1,0 +1,298 @@
+//! The response cache: anonymous reads answered from memory until something changes.
+//!
+//! Public reads are the same bytes for every anonymous caller, so the first answer to a URL is
+//! kept (status 200, headers, body, ETag) and later requests for it, revalidations included,
+//! are answered without touching the database. A kept answer is served only while
+//!
+//! - no write has finished through this server since it was read (the database gateway counts
+//!   them, [`crate::db::Db::writes_finished`]), so an edit, a publication or a deletion is seen
+//!   by the very next request;
+//! - the next time-based change of visibility has not come (a scheduled article's publication
+//!   time, an embargo's end, a photo's usage expiry: the earliest is looked up once per write);
+//! - and it is younger than `NEWSDESK_RESPONSE_CACHE_TTL`, the bound on how late a write made
+//!   by another process (the CLI importer on a live database) can show.
+//!
+//! Only anonymous GETs under `/v1/` whose answer is a `public` 200 with an `application/*` body
+//! are kept; signed-in users and partner keys (whose answers depend on who they are) always
+//! reach the handlers, as do media files (served from disk with ranges). Memory is bounded by
+//! `NEWSDESK_RESPONSE_CACHE_BYTES`; answers are marked `X-Cache: HIT` or `MISS`.
+
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use actix_web::body::{BodySize, BoxBody, EitherBody, MessageBody};
+use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::http::header::{self, HeaderName, HeaderValue};
+use actix_web::http::{Method, StatusCode};
+use actix_web::middleware::Next;
+use actix_web::web::{self, Bytes};
+use actix_web::{Error, HttpMessage, HttpResponse};
+use chrono::{DateTime, Utc};
+use diesel::prelude::*;
+use diesel::sql_types::{Nullable, Text};
+
+use crate::auth::Caller;
+use crate::db::Db;
+use crate::http::cache::{Conditions, NOT_MODIFIED_HEADERS};
+use crate::state::AppState;
+
+/// `X-Cache`: whether the answer came from the response cache.
+pub const X_CACHE: HeaderName = HeaderName::from_static("x-cache");
+
+/// One kept answer.
+struct Entry {
+    /// [`Db::writes_finished`] before the handler read the database.
+    writes: u64,
+    /// When it stops being served (TTL or the next change of visibility, whichever is first).
+    expires: Instant,
+    /// The handler's headers (content type, ETag, Last-Modified, Cache-Control, Link, ...).
+    headers: Vec<(HeaderName, HeaderValue)>,
+    etag: Option<String>,
+    last_modified: Option<DateTime<Utc>>,
+    body: Bytes,
+}
+
+impl Entry {
+    /// The answer to a request with these conditions: 304 when the client's copy is current.
+    fn respond(&self, conditions: &Conditions, outcome: &'static str) -> HttpResponse {
+        let fresh = conditions.fresh(self.etag.as_deref(), self.last_modified);
+        let mut response = if fresh {
+            HttpResponse::NotModified()
+        } else {
+            HttpResponse::Ok()
+        };
+        for (name, value) in &self.headers {
+            if !fresh || keeps_on_304(name) {
+                response.append_header((name.clone(), value.clone()));
+            }
+        }
+        response.insert_header((X_CACHE, HeaderValue::from_static(outcome)));
+        if fresh {
+            response.finish()
+        } else {
+            response.body(self.body.clone())
+        }
+    }
+
+    fn weight(&self, key: &str) -> u64 {
+        let headers: usize = self
+            .headers
+            .iter()
+            .map(|(n, v)| n.as_str().len() + v.len())
+            .sum();
+        // The body, the key, the headers and a little for the bookkeeping around them.
+        (self.body.len() + key.len() + headers + 128) as u64
+    }
+}
+
+fn keeps_on_304(name: &HeaderName) -> bool {
+    NOT_MODIFIED_HEADERS.contains(name)
+}
+
+#[derive(Clone)]
+struct ByBytes;
+
+impl quick_cache::Weighter<String, Arc<Entry>> for ByBytes {
+    fn weight(&self, key: &String, entry: &Arc<Entry>) -> u64 {
+        entry.weight(key)
+    }
+}
+
+/// When the next time-based change of visibility comes, as found after a given write.
+#[derive(Clone, Copy)]
+struct Horizon {
+    writes: u64,
+    /// `None`: nothing is waiting for its time.
+    until: Option<Instant>,
+}
+
+/// The cache, one per server (shared by its workers).
+pub struct ResponseCache {
+    /// `None` when the cache is off.
+    entries: Option<quick_cache::sync::Cache<String, Arc<Entry>, ByBytes>>,
+    ttl: Duration,
+    largest: u64,
+    horizon: Mutex<Option<Horizon>>,
+}
+
+impl ResponseCache {
+    /// A cache of at most `bytes` keeping answers `ttl` at most; off when either is zero.
+    pub fn new(bytes: u64, ttl: Duration) -> Self {
+        // A guess at the number of entries, for the table's initial size: 8 KB answers.
+        let estimated = usize::try_from(bytes / 8192).unwrap_or(usize::MAX).max(16);
+        ResponseCache {
+            entries: (bytes > 0 && !ttl.is_zero())
+                .then(|| quick_cache::sync::Cache::with_weighter(estimated, bytes, ByBytes)),
+            ttl,
+            // One answer may take an eighth of the cache, so a few big feeds cannot push out
+            // everything else.
+            largest: (bytes / 8).max(1),
+            horizon: Mutex::new(None),
+        }
+    }
+
+    fn fresh(&self, key: &str, writes: u64) -> Option<Arc<Entry>> {
+        let entry = self.entries.as_ref()?.get(key)?;
+        if entry.writes == writes && Instant::now() < entry.expires {
+            Some(entry)
+        } else {
+            None
+        }
+    }
+
+    /// The earliest coming change of visibility, looked up again after each write and once it
+    /// has come. The lookup is the cache's own bookkeeping, shared by every request until the
+    /// next write, so it runs as background work and is not counted against the request that
+    /// happens to trigger it.
+    async fn horizon(&self, db: &Db, writes: u64) -> Result<Option<Instant>, Error> {
+        let known = *self
+            .horizon
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some(h) = known
+            && h.writes == writes
+            && h.until.is_none_or(|at| Instant::now() < at)
+        {
+            return Ok(h.until);
+        }
+        let now = crate::time::now();
+        let next: Option<String> = db
+            .read_in_background(move |conn| Ok(next_visibility_change(conn, &now)?))
+            .await?;
+        let until = next.as_deref().and_then(crate::time::parse).map(|at| {
+            let ahead = (at - Utc::now()).to_std().unwrap_or(Duration::ZERO);
+            Instant::now() + ahead
+        });
+        *self
+            .horizon
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(Horizon { writes, until });
+        Ok(until)
+    }
+}
+
+#[derive(QueryableByName)]
+struct NextChange {
+    #[diesel(sql_type = Nullable<Text>)]
+    at: Option<String>,
+}
+
+/// The earliest time after `now` at which something becomes visible or stops being visible
+/// without a write: a publication time, an embargo's end, a photo's usage expiry.
+pub fn next_visibility_change(
+    conn: &mut SqliteConnection,
+    now: &str,
+) -> QueryResult<Option<String>> {
+    diesel::sql_query(
+        "SELECT min(at) AS at FROM ( \
+             SELECT min(published_at) AS at FROM articles \
+             WHERE status IN ('published', 'scheduled') AND published_at > ?1 \
+             UNION ALL \
+             SELECT min(embargo_until) FROM articles WHERE embargo_until > ?1 \
+             UNION ALL \
+             SELECT min(usage_expires) FROM media WHERE usage_expires > ?1)",
+    )
+    .bind::<Text, _>(now)
+    .get_result::<NextChange>(conn)
+    .map(|row| row.at)
+}
+
+/// Whether a request may be answered from (and fill) the cache.
+fn eligible(req: &ServiceRequest) -> bool {
+    req.method() == Method::GET
+        && req.path().starts_with("/v1/")
+        && !req.path().ends_with("/file")
+        && matches!(req.extensions().get::<Caller>(), Some(Caller::Anonymous))
+}
+
+/// Whether a handler's answer is the same for every anonymous caller and worth keeping.
+fn storable<B: MessageBody>(res: &ServiceResponse<B>, largest: u64) -> bool {
+    let headers = res.headers();
+    let text = |name| {
+        headers
+            .get(name)
+            .and_then(|v: &HeaderValue| v.to_str().ok())
+    };
+    res.status() == StatusCode::OK
+        && text(header::CACHE_CONTROL).is_some_and(|v| v.starts_with("public"))
+        && text(header::CONTENT_TYPE).is_some_and(|v| v.starts_with("application/"))
+        && !headers.contains_key(header::SET_COOKIE)
+        && headers.get_all(header::VARY).all(|v| {
+            v.to_str().is_ok_and(|v| {
+                v.split(',').map(str::trim).all(|h| {
+                    h.eq_ignore_ascii_case("accept-encoding") || h.eq_ignore_ascii_case("origin")
+                })
+            })
+        })
+        && matches!(res.response().body().size(), BodySize::Sized(n) if n <= largest)
+}
+
+/// The middleware: answers eligible requests from the cache, or lets the handler answer and
+/// keeps what it said.
+pub async fn middleware<B>(
+    mut req: ServiceRequest,
+    next: Next<B>,
+) -> Result<ServiceResponse<EitherBody<B, BoxBody>>, Error>
+where
+    B: MessageBody + 'static,
+{
+    let (Some(cache), Some(state)) = (
+        req.app_data::<web::Data<ResponseCache>>().cloned(),
+        req.app_data::<web::Data<AppState>>().cloned(),
+    ) else {
+        return Ok(next.call(req).await?.map_into_left_body());
+    };
+    if cache.entries.is_none() || !eligible(&req) {
+        return Ok(next.call(req).await?.map_into_left_body());
+    }
+    let key = match req.query_string() {
+        "" => req.path().to_owned(),
+        query => format!("{}?{query}", req.path()),
+    };
+    // The cache answers conditional requests itself, from the kept ETag and Last-Modified, so
+    // the handler always produces the full answer worth keeping.
+    let conditions = Conditions::take(req.headers_mut());
+    let writes = state.db.writes_finished();
+    if let Some(entry) = cache.fresh(&key, writes) {
+        let response = entry.respond(&conditions, "HIT");
+        return Ok(req.into_response(response).map_into_right_body());
+    }
+
+    let res = next.call(req).await?;
+    if !storable(&res, cache.largest) {
+        return Ok(conditions.apply(res));
+    }
+    let horizon = cache.horizon(&state.db, writes).await?;
+    let (http_req, res) = res.into_parts();
+    let (head, body) = res.into_parts();
+    let body = actix_web::body::to_bytes(body)
+        .await
+        .map_err(|e| actix_web::error::ErrorInternalServerError(e.into()))?;
+    let headers = head
+        .headers()
+        .iter()
+        .filter(|(name, _)| *name != header::CONTENT_LENGTH && *name != header::DATE)
+        .map(|(name, value)| (name.clone(), value.clone()))
+        .collect();
+    let text = |name| {
+        head.headers()
+            .get(name)
+            .and_then(|v: &HeaderValue| v.to_str().ok())
+    };
+    let ttl_end = Instant::now() + cache.ttl;
+    let entry = Arc::new(Entry {
+        writes,
+        expires: horizon.map_or(ttl_end, |at| at.min(ttl_end)),
+        etag: text(header::ETAG).map(str::to_owned),
+        last_modified: text(header::LAST_MODIFIED)
+            .and_then(|v| DateTime::parse_from_rfc2822(v).ok())
+            .map(|at| at.with_timezone(&Utc)),
+        headers,
+        body,
+    });
+    let response = entry.respond(&conditions, "MISS");
+    if let Some(entries) = &cache.entries {
+        entries.insert(key, entry);
+    }
+    Ok(ServiceResponse::new(http_req, response).map_into_right_body())
+}
