@@ -73,12 +73,12 @@ fn operations_mut(item: &mut PathItem) -> impl Iterator<Item = &mut Operation> {
 }
 
 /// Adds `X-Cache` to the 200 and 304 answers of the reads the response cache may answer
-/// (anonymous GETs under `/v1/`, media files aside: see `crate::http::response_cache`).
+/// (anonymous GETs under `/v1/`: see `crate::http::response_cache`).
 fn document_response_cache(doc: &mut OpenApi) {
     use utoipa::openapi::header::HeaderBuilder;
     use utoipa::openapi::{Object, Type};
     for (path, item) in doc.paths.paths.iter_mut() {
-        if !path.starts_with("/v1/") || path.ends_with("/file") {
+        if !path.starts_with("/v1/") {
             continue;
         }
         let Some(op) = item.get.as_mut() else {

@@ -12,10 +12,11 @@
 //! - and it is younger than `NEWSDESK_RESPONSE_CACHE_TTL`, the bound on how late a write made
 //!   by another process (the CLI importer on a live database) can show.
 //!
-//! Only anonymous GETs under `/v1/` whose answer is a `public` 200 with an `application/*` body
-//! are kept; signed-in users and partner keys (whose answers depend on who they are) always
-//! reach the handlers, as do media files (served from disk with ranges). Memory is bounded by
-//! `NEWSDESK_RESPONSE_CACHE_BYTES`; answers are marked `X-Cache: HIT` or `MISS`.
+//! Only anonymous GETs under `/v1/` whose answer is a `public` 200 with a JSON or feed body (or
+//! an image, for media files, keyed by whether WebP is accepted) are kept; signed-in users and
+//! partner keys (whose answers depend on who they are) always reach the handlers, as do byte
+//! range requests. Memory is bounded by `NEWSDESK_RESPONSE_CACHE_BYTES`; answers are marked
+//! `X-Cache: HIT` or `MISS`.
 
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -197,32 +198,59 @@ pub fn next_visibility_change(
     .map(|row| row.at)
 }
 
-/// Whether a request may be answered from (and fill) the cache.
+/// Whether a request may be answered from (and fill) the cache: anonymous GETs under `/v1/`,
+/// byte ranges aside.
 fn eligible(req: &ServiceRequest) -> bool {
     req.method() == Method::GET
         && req.path().starts_with("/v1/")
-        && !req.path().ends_with("/file")
+        && !req.headers().contains_key(header::RANGE)
+        && !req.headers().contains_key(header::IF_RANGE)
         && matches!(req.extensions().get::<Caller>(), Some(Caller::Anonymous))
 }
 
-/// Whether a handler's answer is the same for every anonymous caller and worth keeping.
+/// Media files (`/v1/media/{id}/file`) choose WebP or the original format from `Accept`.
+fn is_media_file(path: &str) -> bool {
+    path.starts_with("/v1/media/") && path.ends_with("/file")
+}
+
+/// The cache key: the path and query, and for media files the one thing of `Accept` that
+/// chooses the representation, so their `Vary: Accept` answers can be kept too.
+fn key_of(req: &ServiceRequest) -> String {
+    let mut key = match req.query_string() {
+        "" => req.path().to_owned(),
+        query => format!("{}?{query}", req.path()),
+    };
+    if is_media_file(req.path()) && crate::api::media::accepts_webp(req.headers()) {
+        key.push_str(" webp");
+    }
+    key
+}
+
+/// Whether a handler's answer is the same for every anonymous caller and worth keeping: a
+/// public 200 with a JSON, feed or (for media files) image body, varying on nothing the key
+/// leaves out.
 fn storable<B: MessageBody>(res: &ServiceResponse<B>, largest: u64) -> bool {
     let headers = res.headers();
+    let media_file = is_media_file(res.request().path());
     let text = |name| {
         headers
             .get(name)
             .and_then(|v: &HeaderValue| v.to_str().ok())
     };
+    let keyed = |h: &str| {
+        h.eq_ignore_ascii_case("accept-encoding")
+            || h.eq_ignore_ascii_case("origin")
+            || (media_file && h.eq_ignore_ascii_case("accept"))
+    };
     res.status() == StatusCode::OK
         && text(header::CACHE_CONTROL).is_some_and(|v| v.starts_with("public"))
-        && text(header::CONTENT_TYPE).is_some_and(|v| v.starts_with("application/"))
+        && text(header::CONTENT_TYPE).is_some_and(|v| {
+            v.starts_with("application/") || (media_file && v.starts_with("image/"))
+        })
         && !headers.contains_key(header::SET_COOKIE)
         && headers.get_all(header::VARY).all(|v| {
-            v.to_str().is_ok_and(|v| {
-                v.split(',').map(str::trim).all(|h| {
-                    h.eq_ignore_ascii_case("accept-encoding") || h.eq_ignore_ascii_case("origin")
-                })
-            })
+            v.to_str()
+                .is_ok_and(|v| v.split(',').map(str::trim).all(keyed))
         })
         && matches!(res.response().body().size(), BodySize::Sized(n) if n <= largest)
 }
@@ -245,10 +273,7 @@ where
     if cache.entries.is_none() || !eligible(&req) {
         return Ok(next.call(req).await?.map_into_left_body());
     }
-    let key = match req.query_string() {
-        "" => req.path().to_owned(),
-        query => format!("{}?{query}", req.path()),
-    };
+    let key = key_of(&req);
     // The cache answers conditional requests itself, from the kept ETag and Last-Modified, so
     // the handler always produces the full answer worth keeping.
     let conditions = Conditions::take(req.headers_mut());

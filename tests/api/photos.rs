@@ -386,6 +386,35 @@ async fn w_serves_the_smallest_rendition_wide_enough_and_webp_to_clients_that_ac
 }
 
 #[actix_web::test]
+async fn anonymous_file_reads_are_kept_per_format_and_ranges_always_reach_the_disk() {
+    let app = TestApp::spawn().await;
+    let mut fx = Fixtures::open(&app);
+    let (id, _) = public_photo(&app, &mut fx, &[], &images::jpeg(800, 600)).await;
+    let path = format!("/v1/media/{id}/file?w=300");
+    let webp = [("accept", "image/webp,*/*;q=0.8")];
+
+    let jpeg_first = app.get(&path).await;
+    let webp_first = app.get_with(&path, &webp).await;
+    let jpeg_again = app.get(&path).await;
+    let webp_again = app.get_with(&path, &webp).await;
+    let part = app.get_with(&path, &[("range", "bytes=0-9")]).await;
+
+    assert_eq!(jpeg_first.header("x-cache"), Some("MISS"));
+    assert_eq!(webp_first.header("x-cache"), Some("MISS"));
+    assert_eq!(jpeg_again.header("x-cache"), Some("HIT"));
+    assert_eq!(webp_again.header("x-cache"), Some("HIT"));
+    assert_eq!(jpeg_again.header("content-type"), Some("image/jpeg"));
+    assert_eq!(webp_again.header("content-type"), Some("image/webp"));
+    assert_eq!(jpeg_again.body, jpeg_first.body);
+    assert_eq!(webp_again.body, webp_first.body);
+    assert_eq!(jpeg_again.header("etag"), jpeg_first.header("etag"));
+    assert!(jpeg_again.header("vary").unwrap().starts_with("Accept"));
+    assert_eq!(part.status, 206);
+    assert_eq!(part.header("x-cache"), None);
+    assert_eq!(part.body, &jpeg_first.body[..10]);
+}
+
+#[actix_web::test]
 async fn crops_have_the_asked_size_keep_the_focal_point_and_are_made_once() {
     let app = TestApp::spawn().await;
     let mut fx = Fixtures::open(&app);

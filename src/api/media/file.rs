@@ -72,8 +72,8 @@ fn check_dimension(name: &str, value: Option<i64>) -> Result<Option<u32>, ApiErr
 }
 
 /// True when `Accept` names `image/webp` (or `image/*`) with a non-zero quality.
-fn accepts_webp(req: &HttpRequest) -> bool {
-    req.headers()
+pub fn accepts_webp(headers: &actix_web::http::header::HeaderMap) -> bool {
+    headers
         .get_all(header::ACCEPT)
         .filter_map(|v| v.to_str().ok())
         .flat_map(|v| v.split(','))
@@ -151,7 +151,7 @@ pub async fn get_media_file(
         }
     };
     let negotiated = width.is_some() && forced_webp.is_none();
-    let webp = forced_webp.unwrap_or_else(|| negotiated && accepts_webp(&req));
+    let webp = forced_webp.unwrap_or_else(|| negotiated && accepts_webp(req.headers()));
 
     let row = find_visible(&state, &caller, path.into_inner()).await?;
     let public = match caller {
