@@ -12,12 +12,17 @@
 //! - and it is younger than `NEWSDESK_RESPONSE_CACHE_TTL`, the bound on how late a write made
 //!   by another process (the CLI importer on a live database) can show.
 //!
+//! When many requests arrive for a URL that is not kept (at start, or just after a write), one
+//! of them runs the handler and the others wait for its answer (at most two seconds) instead of
+//! all reading the same thing at once.
+//!
 //! Only anonymous GETs under `/v1/` whose answer is a `public` 200 with a JSON or feed body (or
 //! an image, for media files, keyed by whether WebP is accepted) are kept; signed-in users and
 //! partner keys (whose answers depend on who they are) always reach the handlers, as do byte
 //! range requests. Memory is bounded by `NEWSDESK_RESPONSE_CACHE_BYTES`; answers are marked
 //! `X-Cache: HIT` or `MISS`.
 
+use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -31,6 +36,7 @@ use actix_web::{Error, HttpMessage, HttpResponse};
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use diesel::sql_types::{Nullable, Text};
+use tokio::sync::Notify;
 
 use crate::auth::Caller;
 use crate::db::Db;
@@ -114,7 +120,42 @@ pub struct ResponseCache {
     ttl: Duration,
     largest: u64,
     horizon: Mutex<Option<Horizon>>,
+    /// The keys a handler is producing an answer for right now, and how to wake the requests
+    /// waiting for that answer.
+    in_flight: Mutex<HashMap<String, Arc<Notify>>>,
 }
+
+/// A request's part in filling one key.
+enum Turn {
+    /// No one else is reading this key: this request runs the handler.
+    Lead(Leader),
+    /// Another request is: wait for it.
+    Follow(tokio::sync::futures::OwnedNotified),
+}
+
+/// The request filling a key; when it is done (or dropped, on an error), the key is free again
+/// and everyone waiting for it wakes up.
+struct Leader {
+    cache: web::Data<ResponseCache>,
+    key: String,
+}
+
+impl Drop for Leader {
+    fn drop(&mut self) {
+        let notify = self
+            .cache
+            .in_flight
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .remove(&self.key);
+        if let Some(notify) = notify {
+            notify.notify_waiters();
+        }
+    }
+}
+
+/// How long a request waits for another one filling the same key before it reads for itself.
+const FOLLOW_WAIT: Duration = Duration::from_secs(2);
 
 impl ResponseCache {
     /// A cache of at most `bytes` keeping answers `ttl` at most; off when either is zero.
@@ -129,7 +170,25 @@ impl ResponseCache {
             // everything else.
             largest: (bytes / 8).max(1),
             horizon: Mutex::new(None),
+            in_flight: Mutex::new(HashMap::new()),
         }
+    }
+
+    /// Whether this request leads the reading of `key` or follows one already under way. The
+    /// follower's wake-up is registered while the map is locked, so it cannot miss the leader's.
+    fn turn(cache: &web::Data<ResponseCache>, key: &str) -> Turn {
+        let mut in_flight = cache
+            .in_flight
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some(notify) = in_flight.get(key) {
+            return Turn::Follow(notify.clone().notified_owned());
+        }
+        in_flight.insert(key.to_owned(), Arc::new(Notify::new()));
+        Turn::Lead(Leader {
+            cache: cache.clone(),
+            key: key.to_owned(),
+        })
     }
 
     fn fresh(&self, key: &str, writes: u64) -> Option<Arc<Entry>> {
@@ -277,12 +336,26 @@ where
     // The cache answers conditional requests itself, from the kept ETag and Last-Modified, so
     // the handler always produces the full answer worth keeping.
     let conditions = Conditions::take(req.headers_mut());
-    let writes = state.db.writes_finished();
-    if let Some(entry) = cache.fresh(&key, writes) {
+    if let Some(entry) = cache.fresh(&key, state.db.writes_finished()) {
         let response = entry.respond(&conditions, "HIT");
         return Ok(req.into_response(response).map_into_right_body());
     }
+    // Many requests for a URL that is not kept (at start, or after a write) would each run the
+    // same handler at once; one does, and the others wait for its answer.
+    let _leader = match ResponseCache::turn(&cache, &key) {
+        Turn::Lead(leader) => Some(leader),
+        Turn::Follow(answered) => {
+            // Timed out or not kept (an error, a write in between): read for yourself.
+            let _ = tokio::time::timeout(FOLLOW_WAIT, answered).await;
+            if let Some(entry) = cache.fresh(&key, state.db.writes_finished()) {
+                let response = entry.respond(&conditions, "HIT");
+                return Ok(req.into_response(response).map_into_right_body());
+            }
+            None
+        }
+    };
 
+    let writes = state.db.writes_finished();
     let res = next.call(req).await?;
     if !storable(&res, cache.largest) {
         return Ok(conditions.apply(res));
@@ -320,4 +393,49 @@ where
         entries.insert(key, entry);
     }
     Ok(ServiceResponse::new(http_req, response).map_into_right_body())
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    #[actix_web::test]
+    async fn one_request_leads_a_key_and_the_others_wake_when_it_is_done() {
+        let cache = web::Data::new(ResponseCache::new(1 << 20, Duration::from_secs(10)));
+        let Turn::Lead(leader) = ResponseCache::turn(&cache, "/v1/articles") else {
+            panic!("the first request for a key leads");
+        };
+        let Turn::Follow(first) = ResponseCache::turn(&cache, "/v1/articles") else {
+            panic!("a second request for the key follows");
+        };
+        let Turn::Follow(second) = ResponseCache::turn(&cache, "/v1/articles") else {
+            panic!("so does a third");
+        };
+        // Another key is independent.
+        assert!(matches!(
+            ResponseCache::turn(&cache, "/v1/tags"),
+            Turn::Lead(_)
+        ));
+
+        let mut first = Box::pin(first);
+        assert!(
+            tokio::time::timeout(Duration::from_millis(20), &mut first)
+                .await
+                .is_err(),
+            "followers wait while the leader works"
+        );
+        drop(leader);
+        tokio::time::timeout(Duration::from_secs(1), first)
+            .await
+            .unwrap();
+        tokio::time::timeout(Duration::from_secs(1), second)
+            .await
+            .unwrap();
+        // The key is free again: the next request leads.
+        assert!(matches!(
+            ResponseCache::turn(&cache, "/v1/articles"),
+            Turn::Lead(_)
+        ));
+    }
 }
