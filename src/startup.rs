@@ -135,6 +135,7 @@ fn run(listener: TcpListener, state: AppState, signals: Signals) -> anyhow::Resu
                 ),
             )
             .default_service(web::to(fallback::unmatched))
+            .wrap(from_fn(crate::http::json_depth::middleware))
             .wrap(from_fn(crate::http::idempotency::middleware))
             .wrap(from_fn(crate::auth::guard::guard))
             .wrap(ErrorHandlers::new().default_handler(fallback::problem_for_plain_errors))

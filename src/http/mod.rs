@@ -3,4 +3,5 @@
 pub mod cache;
 pub mod fallback;
 pub mod idempotency;
+pub mod json_depth;
 pub mod telemetry;
