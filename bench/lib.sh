@@ -121,3 +121,25 @@ bench_ensure_wrk() {
         return 1
     }
 }
+
+# bench_ensure_venv DIR: makes a Python virtual environment at DIR unless one is there. A bare
+# Debian python3 lacks the venv module (package python3-venv), so that is installed with
+# apt-get when the first attempt fails.
+bench_ensure_venv() {
+    local dir="$1"
+    [ -x "$dir/bin/python" ] && return 0
+    if python3 -m venv "$dir" >/dev/null 2>&1; then
+        return 0
+    fi
+    rm -rf "$dir"
+    echo "== installing python3-venv (apt-get)" >&2
+    local sudo=""
+    [ "$(id -u)" -eq 0 ] || sudo="sudo"
+    $sudo apt-get -o DPkg::Lock::Timeout=300 update -qq >/dev/null &&
+        DEBIAN_FRONTEND=noninteractive $sudo apt-get -o DPkg::Lock::Timeout=300 install -y -qq \
+            python3 python3-venv >/dev/null
+    python3 -m venv "$dir" || {
+        echo "cannot make a Python virtual environment; install python3-venv and retry" >&2
+        return 1
+    }
+}
