@@ -4,6 +4,8 @@
 
 BENCH_ROOT="$(pwd)"
 BENCH_BIN="${BENCH_BIN:-$BENCH_ROOT/target/release/newsdesk}"
+# Servers start from their data folder, so a relative BENCH_BIN is taken from the repository root.
+case "$BENCH_BIN" in /*) ;; *) BENCH_BIN="$BENCH_ROOT/$BENCH_BIN" ;; esac
 BENCH_JWT_SECRET="bench-jwt-secret-that-is-long-enough-0123456789"
 BENCH_SERVER_PIDS=()
 
@@ -127,7 +129,7 @@ bench_ensure_wrk() {
 # apt-get when the first attempt fails.
 bench_ensure_venv() {
     local dir="$1"
-    [ -x "$dir/bin/python" ] && return 0
+    [ -x "$dir/bin/pip" ] && return 0
     if python3 -m venv "$dir" >/dev/null 2>&1; then
         return 0
     fi
