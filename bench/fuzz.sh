@@ -1,22 +1,34 @@
 #!/usr/bin/env bash
 # Fuzzing against the OpenAPI document: bench/fuzz.sh
 #
-# Installs schemathesis from PyPI into bench/.venv (once), starts the release server with demo
-# content and an admin, signs in, and runs schemathesis against the live /openapi.json for every
-# operation, with the admin's token, failing on any 5xx and on any response that does not match
-# its documented schema. Environment: FUZZ_EXAMPLES (per operation, default 50), FUZZ_SEED,
-# FUZZ_CHECKS (default not_a_server_error,response_schema_conformance), FUZZ_MAX_TIME (seconds,
-# default 600), BENCH_SKIP_BUILD=1 (use the binary already built). The report (JUnit XML and a
-# pytest file reproducing each failure) goes to bench/results/fuzz/.
+# Installs a pinned schemathesis from PyPI into bench/.venv (once), starts the server (the release
+# binary unless BENCH_BIN names another) with demo content and an admin, signs in, and runs schemathesis against the live /openapi.json for
+# every operation, with the admin's token, failing on any 5xx and on any response that does not
+# match its documented schema. .ci/run runs it on the debug binary after `cargo test`.
+#
+# Environment:
+#   FUZZ_EXAMPLES      examples per operation (default 50)
+#   FUZZ_SEED          a fixed seed, so a run draws the same inputs again (as far as the
+#                      server's own answers, such as new ids, let it)
+#   FUZZ_CHECKS        default not_a_server_error,response_schema_conformance
+#   FUZZ_MAX_TIME      seconds (default 600): the fuzzing phase repeats until it is spent; 0
+#                      sets no budget, so the examples alone bound the run
+#   FUZZ_WORKERS       concurrent workers (default 2; CI uses 1, see .ci/run)
+#   FUZZ_SCHEMATHESIS  the pinned schemathesis version
+#   BENCH_SKIP_BUILD=1 use the binary already built; BENCH_BIN names it
+# The report (JUnit XML and a pytest file reproducing each failure) goes to bench/results/fuzz/.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source bench/lib.sh
 
+# Pinned, so that a new release cannot change what passes; bump it deliberately.
+SCHEMATHESIS_VERSION="${FUZZ_SCHEMATHESIS:-4.32.5}"
 VENV="$BENCH_ROOT/bench/.venv"
-if [ ! -x "$VENV/bin/schemathesis" ]; then
-    echo "== installing schemathesis into $VENV" >&2
-    python3 -m venv "$VENV"
-    "$VENV/bin/pip" install --quiet --disable-pip-version-check schemathesis
+installed="$("$VENV/bin/schemathesis" --version 2>/dev/null || true)"
+if [ "${installed##* }" != "$SCHEMATHESIS_VERSION" ]; then
+    echo "== installing schemathesis $SCHEMATHESIS_VERSION into $VENV" >&2
+    bench_ensure_venv "$VENV"
+    "$VENV/bin/pip" install --quiet --disable-pip-version-check "schemathesis==$SCHEMATHESIS_VERSION"
 fi
 "$VENV/bin/schemathesis" --version >&2
 
@@ -46,7 +58,10 @@ else
 fi
 
 SEED=()
-[ -z "${FUZZ_SEED:-}" ] || SEED=(--seed "$FUZZ_SEED")
+[ -z "${FUZZ_SEED:-}" ] || SEED=(--seed "$FUZZ_SEED" --generation-database none)
+MAX_TIME="${FUZZ_MAX_TIME:-600}"
+BUDGET=()
+[ "$MAX_TIME" = 0 ] || BUDGET=(--max-time "$MAX_TIME")
 # Operations that end the admin's own session (sign-out, password change, changing or deleting
 # a user, who may be the admin) would revoke the token every later request carries; they are
 # fuzzed in a second, anonymous pass instead.
@@ -61,7 +76,7 @@ fuzz() {
     "$VENV/bin/schemathesis" run "$BENCH_URL/openapi.json" \
         --checks "${FUZZ_CHECKS:-not_a_server_error,response_schema_conformance}" \
         --max-examples "${FUZZ_EXAMPLES:-50}" \
-        --workers 2 \
+        --workers "${FUZZ_WORKERS:-2}" \
         --request-timeout 10 \
         --suppress-health-check too_slow,filter_too_much \
         --report "${FUZZ_REPORTS:-junit,pytest}" --report-dir "$REPORT" \
@@ -70,8 +85,13 @@ fuzz() {
 
 status=0
 echo "== pass 1: every other operation, as the admin" >&2
-fuzz --max-time "${FUZZ_MAX_TIME:-600}" "${AUTH[@]}" "${EXCLUDE[@]}" || status=1
+fuzz "${BUDGET[@]}" "${AUTH[@]}" "${EXCLUDE[@]}" || status=1
 echo "== pass 2: operations that end a session, anonymously" >&2
-fuzz --max-time 60 "${INCLUDE[@]}" || status=1
+[ "$MAX_TIME" = 0 ] || BUDGET=(--max-time 60)
+fuzz "${BUDGET[@]}" "${INCLUDE[@]}" || status=1
+if [ "$status" != 0 ]; then
+    echo "== the server's log ends with:" >&2
+    tail -n 40 "$REPORT/server.log" >&2 || true
+fi
 echo "fuzzing: $([ "$status" = 0 ] && echo PASS || echo FAIL); report in $REPORT" >&2
 exit "$status"

@@ -4,6 +4,8 @@
 
 BENCH_ROOT="$(pwd)"
 BENCH_BIN="${BENCH_BIN:-$BENCH_ROOT/target/release/newsdesk}"
+# Servers start from their data folder, so a relative BENCH_BIN is taken from the repository root.
+case "$BENCH_BIN" in /*) ;; *) BENCH_BIN="$BENCH_ROOT/$BENCH_BIN" ;; esac
 BENCH_JWT_SECRET="bench-jwt-secret-that-is-long-enough-0123456789"
 BENCH_SERVER_PIDS=()
 
@@ -118,6 +120,28 @@ bench_ensure_wrk() {
         DEBIAN_FRONTEND=noninteractive $sudo apt-get -o DPkg::Lock::Timeout=300 install -y -qq wrk >/dev/null
     command -v wrk >/dev/null 2>&1 || {
         echo "wrk is not installed and could not be installed; install it (apt-get install wrk) and retry" >&2
+        return 1
+    }
+}
+
+# bench_ensure_venv DIR: makes a Python virtual environment at DIR unless one is there. A bare
+# Debian python3 lacks the venv module (package python3-venv), so that is installed with
+# apt-get when the first attempt fails.
+bench_ensure_venv() {
+    local dir="$1"
+    [ -x "$dir/bin/pip" ] && return 0
+    if python3 -m venv "$dir" >/dev/null 2>&1; then
+        return 0
+    fi
+    rm -rf "$dir"
+    echo "== installing python3-venv (apt-get)" >&2
+    local sudo=""
+    [ "$(id -u)" -eq 0 ] || sudo="sudo"
+    $sudo apt-get -o DPkg::Lock::Timeout=300 update -qq >/dev/null &&
+        DEBIAN_FRONTEND=noninteractive $sudo apt-get -o DPkg::Lock::Timeout=300 install -y -qq \
+            python3 python3-venv >/dev/null
+    python3 -m venv "$dir" || {
+        echo "cannot make a Python virtual environment; install python3-venv and retry" >&2
         return 1
     }
 }

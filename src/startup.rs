@@ -156,6 +156,7 @@ fn run(listener: TcpListener, state: AppState, signals: Signals) -> anyhow::Resu
                 ),
             )
             .default_service(web::to(fallback::unmatched))
+            .wrap(from_fn(crate::http::json_depth::middleware))
             .wrap(from_fn(crate::http::idempotency::middleware))
             .wrap(from_fn(crate::http::response_cache::middleware))
             .wrap(from_fn(crate::auth::guard::guard))

@@ -151,7 +151,8 @@ fn slug_for(status: u16) -> &'static str {
     }
 }
 
-/// Turns JSON body extraction failures into the right problem: 413, 415 or 400.
+/// Turns JSON body extraction failures into the right problem: 413, 415, 400 (malformed, or
+/// nested too deeply) or 422 (well-formed but of the wrong shape).
 pub fn json_error(err: actix_web::error::JsonPayloadError, _req: &HttpRequest) -> actix_web::Error {
     use actix_web::error::JsonPayloadError as E;
     let api = match &err {
@@ -165,6 +166,10 @@ pub fn json_error(err: actix_web::error::JsonPayloadError, _req: &HttpRequest) -
             detail: "send the body as application/json".to_owned(),
         },
         E::Deserialize(e) => json_syntax_error(e),
+        E::Payload(e) => match crate::http::json_depth::TooDeep::in_payload_error(e) {
+            Some(too_deep) => ApiError::bad_request(too_deep.to_string()),
+            None => ApiError::bad_request(format!("could not read the body: {e}")),
+        },
         other => ApiError::bad_request(format!("could not read the body: {other}")),
     };
     actix_web::error::InternalError::from_response(err, api.error_response()).into()

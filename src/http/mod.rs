@@ -3,5 +3,6 @@
 pub mod cache;
 pub mod fallback;
 pub mod idempotency;
+pub mod json_depth;
 pub mod response_cache;
 pub mod telemetry;

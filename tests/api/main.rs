@@ -4,6 +4,7 @@
 mod article_lists;
 mod articles;
 mod auth;
+mod bodies;
 mod changes;
 mod feeds;
 mod fixtures;
