@@ -9,7 +9,7 @@ use diesel::sqlite::SqliteConnection;
 use crate::db::articles::{ArticleRow, Visibility, publicly_visible};
 use crate::db::content_support::public_quote;
 use crate::db::quotes::QuoteRow;
-use crate::db::schema::{articles, articles_fts, quotes, speakers};
+use crate::db::schema::{articles, quotes, speakers};
 use crate::db::speakers::SpeakerRow;
 
 /// The rank of a match: bm25 with the headline weighted above the standfirst, and both above
@@ -27,6 +27,11 @@ pub struct AfterHit {
 
 /// Articles matching the FTS5 expression `expression` that `visibility` lets the caller see,
 /// best first (ties by id), starting after `after`; asks for `limit` rows.
+///
+/// Two steps, so a common word does not cost a read of every matching article: the best
+/// candidates come from the search index alone (rank and id), then only those are loaded,
+/// under the visibility rule. When too few of them are visible, the next candidates are taken,
+/// twice as many each time.
 pub fn articles(
     conn: &mut SqliteConnection,
     expression: &str,
@@ -35,9 +40,86 @@ pub fn articles(
     after: Option<&AfterHit>,
     limit: i64,
 ) -> QueryResult<Vec<(ArticleRow, f64)>> {
-    let mut query = articles_fts::table
-        .inner_join(articles::table)
-        .filter(sql::<Bool>("articles_fts MATCH ").bind::<Text, _>(expression.to_owned()))
+    let wanted = usize::try_from(limit).unwrap_or(0);
+    let mut found = Vec::with_capacity(wanted);
+    let mut cursor = after.cloned();
+    let mut batch = limit.saturating_mul(2).max(20);
+    while found.len() < wanted {
+        let candidates = ranked(conn, expression, cursor.as_ref(), batch)?;
+        let ids: Vec<String> = candidates.iter().map(|c| c.id.clone()).collect();
+        let mut rows: std::collections::HashMap<String, ArticleRow> =
+            visible_among(conn, ids, visibility, now)?
+                .into_iter()
+                .map(|row| (row.id.clone(), row))
+                .collect();
+        for candidate in &candidates {
+            if found.len() == wanted {
+                break;
+            }
+            if let Some(row) = rows.remove(&candidate.id) {
+                found.push((row, candidate.rank));
+            }
+        }
+        match candidates.last() {
+            Some(last) if i64::try_from(candidates.len()).unwrap_or(i64::MAX) == batch => {
+                cursor = Some(AfterHit {
+                    rank: last.rank,
+                    id: last.id.clone(),
+                });
+                batch = batch.saturating_mul(2);
+            }
+            // Fewer than asked for: there are no more matches.
+            _ => break,
+        }
+    }
+    Ok(found)
+}
+
+#[derive(QueryableByName)]
+struct Candidate {
+    #[diesel(sql_type = Text)]
+    id: String,
+    #[diesel(sql_type = Double)]
+    rank: f64,
+}
+
+/// The best `batch` matches after `after`, from the search index alone.
+fn ranked(
+    conn: &mut SqliteConnection,
+    expression: &str,
+    after: Option<&AfterHit>,
+    batch: i64,
+) -> QueryResult<Vec<Candidate>> {
+    let select = format!(
+        "SELECT article_id AS id, {RANK} AS rank FROM articles_fts WHERE articles_fts MATCH ?"
+    );
+    let order = " ORDER BY rank, article_id LIMIT ?";
+    match after {
+        None => diesel::sql_query(format!("{select}{order}"))
+            .bind::<Text, _>(expression)
+            .bind::<diesel::sql_types::BigInt, _>(batch)
+            .load(conn),
+        Some(after) => diesel::sql_query(format!(
+            "{select} AND ({RANK} > ? OR ({RANK} = ? AND article_id > ?)){order}"
+        ))
+        .bind::<Text, _>(expression)
+        .bind::<Double, _>(after.rank)
+        .bind::<Double, _>(after.rank)
+        .bind::<Text, _>(&after.id)
+        .bind::<diesel::sql_types::BigInt, _>(batch)
+        .load(conn),
+    }
+}
+
+/// The articles among `ids` that `visibility` lets the caller see.
+fn visible_among(
+    conn: &mut SqliteConnection,
+    ids: Vec<String>,
+    visibility: &Visibility,
+    now: &str,
+) -> QueryResult<Vec<ArticleRow>> {
+    let mut query = articles::table
+        .filter(articles::id.eq_any(ids))
         .into_boxed();
     query = match visibility {
         Visibility::Public { see_embargoed } => query.filter(publicly_visible(now, *see_embargoed)),
@@ -46,27 +128,9 @@ pub fn articles(
         ),
         Visibility::All => query,
     };
-    if let Some(after) = after {
-        query = query.filter(
-            sql::<Bool>(&format!("({RANK} > "))
-                .bind::<Double, _>(after.rank)
-                .sql(&format!(" OR ({RANK} = "))
-                .bind::<Double, _>(after.rank)
-                .sql(" AND articles.id > ")
-                .bind::<Text, _>(after.id.clone())
-                .sql("))"),
-        );
-    }
-    query
-        .select((ArticleRow::as_select(), sql::<Double>(RANK)))
-        .order_by(sql::<Double>(RANK).asc())
-        .then_order_by(articles::id.asc())
-        .limit(limit)
-        .load(conn)
+    query.select(ArticleRow::as_select()).load(conn)
 }
 
-/// The words of a search, as LIKE patterns that match them anywhere (case-insensitive for
-/// ASCII, as SQLite's LIKE is).
 fn like_patterns(words: &[String]) -> Vec<String> {
     words
         .iter()

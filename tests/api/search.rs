@@ -97,6 +97,47 @@ async fn pages_follow_cursors_without_repeats_or_gaps() {
 }
 
 #[actix_web::test]
+async fn visible_matches_are_found_behind_many_better_ranked_drafts_and_paged() {
+    let desk = Desk::open().await;
+    // Published stories mention the word once, in the body; 45 drafts shout it in the headline
+    // and so rank above them all: more than the first batch of candidates.
+    for n in 1..=3 {
+        desk.published(json!({"headline": format!("Story {n}"),
+                              "body": paragraph("Out at the harbour today.")}))
+            .await;
+    }
+    for n in 1..=45 {
+        desk.draft(json!({"headline": format!("Harbour harbour harbour {n}")}))
+            .await;
+    }
+
+    let first = desk.app.get("/v1/search?q=harbour&limit=2").await.value();
+    let cursor = first["next_cursor"].as_str().unwrap().to_owned();
+    let second = desk
+        .app
+        .get(&format!("/v1/search?q=harbour&limit=2&cursor={cursor}"))
+        .await
+        .value();
+    let as_editor = desk
+        .get_as("/v1/search?q=harbour&limit=3", &desk.editor)
+        .await
+        .value();
+
+    let mut seen = headlines(&first);
+    seen.extend(headlines(&second));
+    seen.sort();
+    assert_eq!(seen, ["Story 1", "Story 2", "Story 3"]);
+    assert_eq!(headlines(&first).len(), 2);
+    assert!(second["next_cursor"].is_null());
+    // Editors see the drafts, best ranked first.
+    assert!(
+        headlines(&as_editor)
+            .iter()
+            .all(|h| h.starts_with("Harbour harbour harbour"))
+    );
+}
+
+#[actix_web::test]
 async fn a_cursor_from_another_search_is_refused() {
     let desk = Desk::open().await;
     for n in 1..=3 {
