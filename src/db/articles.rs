@@ -1005,13 +1005,17 @@ mod plan_tests {
     }
 
     fn plan(conn: &mut SqliteConnection, query: &articles::BoxedQuery<'static, Sqlite>) -> String {
+        plan_of(conn, &inline_sql(query))
+    }
+
+    /// The steps of `EXPLAIN QUERY PLAN` for an SQL statement, one a line.
+    fn plan_of(conn: &mut SqliteConnection, sql: &str) -> String {
         #[derive(QueryableByName)]
         struct Step {
             #[diesel(sql_type = Text)]
             detail: String,
         }
-        let sql = format!("EXPLAIN QUERY PLAN {}", inline_sql(query));
-        diesel::sql_query(sql)
+        diesel::sql_query(format!("EXPLAIN QUERY PLAN {sql}"))
             .load::<Step>(conn)
             .unwrap()
             .into_iter()
@@ -1051,23 +1055,13 @@ mod plan_tests {
 
     #[test]
     fn rewriting_an_article_s_search_entry_is_a_lookup_not_a_scan() {
-        #[derive(QueryableByName)]
-        struct Step {
-            #[diesel(sql_type = Text)]
-            detail: String,
-        }
         let mut conn = SqliteConnection::establish(":memory:").unwrap();
         conn.run_pending_migrations(crate::db::MIGRATIONS).unwrap();
-        let steps: Vec<String> = diesel::sql_query(
-            "EXPLAIN QUERY PLAN DELETE FROM articles_fts WHERE rowid = \
+        let plan = plan_of(
+            &mut conn,
+            "DELETE FROM articles_fts WHERE rowid = \
              (SELECT fts_rowid FROM articles_fts_rows WHERE article_id = 'a')",
-        )
-        .load::<Step>(&mut conn)
-        .unwrap()
-        .into_iter()
-        .map(|s| s.detail)
-        .collect();
-        let plan = steps.join("\n");
+        );
         // FTS5 reports a rowid lookup as its virtual index with an `=` constraint; a bare
         // `INDEX 0:` is a read of the whole index.
         assert!(
@@ -1225,24 +1219,12 @@ mod plan_tests {
 
     #[test]
     fn counting_not_yet_visible_articles_walks_indexes() {
-        #[derive(QueryableByName)]
-        struct Step {
-            #[diesel(sql_type = Text)]
-            detail: String,
-        }
         let mut conn = SqliteConnection::establish(":memory:").unwrap();
         conn.run_pending_migrations(crate::db::MIGRATIONS).unwrap();
-        let sql = format!(
-            "EXPLAIN QUERY PLAN {}",
-            NOT_YET_VISIBLE.replace("?1", "'2026-11-30T00:00:00.000000Z'")
+        let plan = plan_of(
+            &mut conn,
+            &NOT_YET_VISIBLE.replace("?1", "'2026-11-30T00:00:00.000000Z'"),
         );
-        let plan: Vec<String> = diesel::sql_query(sql)
-            .load::<Step>(&mut conn)
-            .unwrap()
-            .into_iter()
-            .map(|s| s.detail)
-            .collect();
-        let plan = plan.join("\n");
         assert!(!plan.contains("SCAN articles"), "{plan}");
         assert!(plan.contains("articles_by_embargo"), "{plan}");
     }

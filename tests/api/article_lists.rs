@@ -6,6 +6,7 @@ use std::collections::HashSet;
 use serde_json::{Value, json};
 
 use crate::articles::Desk;
+use crate::helpers::headlines;
 
 /// Publishes an article dated `day` of January 2026, with extra fields.
 async fn dated(desk: &Desk, day: u32, mut body: Value) -> Value {
@@ -31,15 +32,6 @@ fn ids(page: &Value) -> Vec<String> {
         .unwrap()
         .iter()
         .map(|a| a["id"].as_str().unwrap().to_owned())
-        .collect()
-}
-
-fn headlines(page: &Value) -> Vec<String> {
-    page["data"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|a| a["headline"].as_str().unwrap().to_owned())
         .collect()
 }
 

@@ -109,19 +109,7 @@ async fn a_deep_body_is_refused_when_it_arrives_gzip_compressed_too() {
     let compressed = gzip.finish().unwrap();
 
     // Act
-    let response = desk
-        .app
-        .raw(
-            "POST",
-            "/v1/articles",
-            &[
-                ("content-type", "application/json"),
-                ("content-encoding", "gzip"),
-                ("authorization", &desk.editor),
-            ],
-            Some(compressed),
-        )
-        .await;
+    let response = post_gzip(&desk, compressed).await;
 
     // Assert
     assert_too_deep(&response);
@@ -138,19 +126,7 @@ async fn a_gzip_compressed_body_of_normal_depth_is_still_read() {
     let compressed = gzip.finish().unwrap();
 
     // Act
-    let response = desk
-        .app
-        .raw(
-            "POST",
-            "/v1/articles",
-            &[
-                ("content-type", "application/json"),
-                ("content-encoding", "gzip"),
-                ("authorization", &desk.editor),
-            ],
-            Some(compressed),
-        )
-        .await;
+    let response = post_gzip(&desk, compressed).await;
 
     // Assert
     assert_eq!(response.status, 201, "{}", response.text());
@@ -187,4 +163,20 @@ async fn a_deep_body_over_the_size_limit_is_still_a_413() {
         .await;
 
     response.problem(413);
+}
+
+/// Creates an article as the editor with a gzip-compressed JSON body.
+async fn post_gzip(desk: &Desk, compressed: Vec<u8>) -> crate::helpers::TestResponse {
+    desk.app
+        .raw(
+            "POST",
+            "/v1/articles",
+            &[
+                ("content-type", "application/json"),
+                ("content-encoding", "gzip"),
+                ("authorization", &desk.editor),
+            ],
+            Some(compressed),
+        )
+        .await
 }

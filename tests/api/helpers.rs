@@ -259,3 +259,13 @@ impl TestApp {
         key
     }
 }
+
+/// The headlines of a list page's `data`, in order.
+pub fn headlines(page: &serde_json::Value) -> Vec<String> {
+    page["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["headline"].as_str().unwrap().to_owned())
+        .collect()
+}

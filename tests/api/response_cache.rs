@@ -7,16 +7,7 @@ use newsdesk::auth::Scope;
 use serde_json::json;
 
 use crate::articles::Desk;
-use crate::helpers::TestApp;
-
-fn headlines(page: &serde_json::Value) -> Vec<String> {
-    page["data"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|a| a["headline"].as_str().unwrap().to_owned())
-        .collect()
-}
+use crate::helpers::{TestApp, headlines};
 
 #[actix_web::test]
 async fn a_repeated_anonymous_read_is_answered_from_memory_with_the_same_bytes() {

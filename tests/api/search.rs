@@ -4,15 +4,7 @@
 use serde_json::{Value, json};
 
 use crate::articles::Desk;
-
-fn headlines(page: &Value) -> Vec<String> {
-    page["data"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|a| a["headline"].as_str().unwrap().to_owned())
-        .collect()
-}
+use crate::helpers::headlines;
 
 fn paragraph(text: &str) -> Value {
     json!([{"id": "p1", "type": "paragraph", "text": text}])
