@@ -3,13 +3,13 @@
 
 use diesel::dsl::sql;
 use diesel::prelude::*;
-use diesel::sql_types::{Bool, Double, Text};
+use diesel::sql_types::{BigInt, Bool, Double, Text};
 use diesel::sqlite::SqliteConnection;
 
 use crate::db::articles::{ArticleRow, Visibility, publicly_visible};
 use crate::db::content_support::public_quote;
 use crate::db::quotes::QuoteRow;
-use crate::db::schema::{articles, quotes, speakers};
+use crate::db::schema::{articles, articles_fts_rows, quotes, speakers};
 use crate::db::speakers::SpeakerRow;
 
 /// The rank of a match: bm25 with the headline weighted above the standfirst, and both above
@@ -26,7 +26,8 @@ pub struct AfterHit {
 }
 
 /// Articles matching the FTS5 expression `expression` that `visibility` lets the caller see,
-/// best first (ties by id), starting after `after`; asks for `limit` rows.
+/// best first (ties in the order the search index holds them), starting after `after`; asks
+/// for `limit` rows.
 ///
 /// Two steps, so a common word does not cost a read of every matching article: the best
 /// candidates come from the search index alone (rank and id), then only those are loaded,
@@ -83,7 +84,25 @@ struct Candidate {
     rank: f64,
 }
 
-/// The best `batch` matches after `after`, from the search index alone.
+#[derive(QueryableByName)]
+struct Ranked {
+    #[diesel(sql_type = BigInt)]
+    fts_rowid: i64,
+    #[diesel(sql_type = Double)]
+    rank: f64,
+}
+
+#[derive(QueryableByName)]
+struct RowOf {
+    #[diesel(sql_type = BigInt)]
+    fts_rowid: i64,
+    #[diesel(sql_type = Text)]
+    article_id: String,
+}
+
+/// The best `batch` matches after `after`, from the search index alone. Ties of rank go by the
+/// index's own row number, which costs nothing to read, where the article id would mean a
+/// lookup for every match; a cursor's article id is turned into its row number first.
 fn ranked(
     conn: &mut SqliteConnection,
     expression: &str,
@@ -91,24 +110,56 @@ fn ranked(
     batch: i64,
 ) -> QueryResult<Vec<Candidate>> {
     let select = format!(
-        "SELECT article_id AS id, {RANK} AS rank FROM articles_fts WHERE articles_fts MATCH ?"
+        "SELECT rowid AS fts_rowid, {RANK} AS rank FROM articles_fts WHERE articles_fts MATCH ?"
     );
-    let order = " ORDER BY rank, article_id LIMIT ?";
-    match after {
+    let order = " ORDER BY rank, rowid LIMIT ?";
+    let best: Vec<Ranked> = match after {
         None => diesel::sql_query(format!("{select}{order}"))
             .bind::<Text, _>(expression)
-            .bind::<diesel::sql_types::BigInt, _>(batch)
-            .load(conn),
-        Some(after) => diesel::sql_query(format!(
-            "{select} AND ({RANK} > ? OR ({RANK} = ? AND article_id > ?)){order}"
-        ))
-        .bind::<Text, _>(expression)
-        .bind::<Double, _>(after.rank)
-        .bind::<Double, _>(after.rank)
-        .bind::<Text, _>(&after.id)
-        .bind::<diesel::sql_types::BigInt, _>(batch)
-        .load(conn),
+            .bind::<BigInt, _>(batch)
+            .load(conn)?,
+        Some(after) => {
+            let after_row = articles_fts_rows::table
+                .find(&after.id)
+                .select(articles_fts_rows::fts_rowid)
+                .first::<i64>(conn)
+                .optional()?
+                .unwrap_or(0);
+            diesel::sql_query(format!(
+                "{select} AND ({RANK} > ? OR ({RANK} = ? AND rowid > ?)){order}"
+            ))
+            .bind::<Text, _>(expression)
+            .bind::<Double, _>(after.rank)
+            .bind::<Double, _>(after.rank)
+            .bind::<BigInt, _>(after_row)
+            .bind::<BigInt, _>(batch)
+            .load(conn)?
+        }
+    };
+    if best.is_empty() {
+        return Ok(Vec::new());
     }
+    let rows = best
+        .iter()
+        .map(|r| r.fts_rowid.to_string())
+        .collect::<Vec<_>>()
+        .join(",");
+    let ids: std::collections::HashMap<i64, String> = diesel::sql_query(format!(
+        "SELECT rowid AS fts_rowid, article_id FROM articles_fts WHERE rowid IN ({rows})"
+    ))
+    .load::<RowOf>(conn)?
+    .into_iter()
+    .map(|r| (r.fts_rowid, r.article_id))
+    .collect();
+    Ok(best
+        .into_iter()
+        .filter_map(|r| {
+            ids.get(&r.fts_rowid).map(|id| Candidate {
+                id: id.clone(),
+                rank: r.rank,
+            })
+        })
+        .collect())
 }
 
 /// The articles among `ids` that `visibility` lets the caller see.
