@@ -239,3 +239,42 @@ pub fn quoting_article_count(
         .count()
         .get_result(conn)?)
 }
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use diesel::prelude::*;
+    use diesel::sql_types::Text;
+    use diesel_migrations::MigrationHarness;
+
+    #[test]
+    fn every_speaker_sort_walks_an_index_instead_of_sorting_every_speaker() {
+        #[derive(QueryableByName)]
+        struct Step {
+            #[diesel(sql_type = Text)]
+            detail: String,
+        }
+        let mut conn = SqliteConnection::establish(":memory:").unwrap();
+        conn.run_pending_migrations(crate::db::MIGRATIONS).unwrap();
+        for order in [
+            "speakers.name COLLATE NOCASE",
+            "speakers.created_at",
+            "speakers.updated_at",
+        ] {
+            for direction in ["ASC", "DESC"] {
+                let sql = format!(
+                    "EXPLAIN QUERY PLAN SELECT * FROM speakers \
+                     ORDER BY {order} {direction}, speakers.id {direction} LIMIT 21"
+                );
+                let plan: Vec<String> = diesel::sql_query(sql)
+                    .load::<Step>(&mut conn)
+                    .unwrap()
+                    .into_iter()
+                    .map(|s| s.detail)
+                    .collect();
+                let plan = plan.join("\n");
+                assert!(!plan.contains("TEMP B-TREE"), "{order} {direction}: {plan}");
+            }
+        }
+    }
+}
