@@ -83,6 +83,18 @@ pub struct CreatedApiKey {
     pub key: String,
 }
 
+/// A key's rate limit: a rate such as `120/min` or `10/s`, or a number of requests per minute;
+/// `0` is unlimited.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(untagged)]
+#[allow(dead_code)]
+pub enum RateSpec {
+    /// A rate such as `120/min` or `10/s`; `0` is unlimited.
+    Rate(String),
+    /// Requests per minute; `0` is unlimited.
+    PerMinute(u64),
+}
+
 /// A new key.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -94,7 +106,7 @@ pub struct CreateApiKey {
     pub scopes: Vec<Scope>,
     /// Its own rate limit: a rate such as `120/min` or `10/s`, or a number of requests per
     /// minute; `0` is unlimited. Default `600/min`.
-    #[schema(value_type = Option<String>, example = "120/min")]
+    #[schema(value_type = Option<RateSpec>, example = "120/min")]
     pub rate_limit: Option<serde_json::Value>,
 }
 

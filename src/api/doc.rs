@@ -104,6 +104,56 @@ fn document_response_cache(doc: &mut OpenApi) {
     }
 }
 
+/// Every POST outside `/v1/auth/` goes through the `Idempotency-Key` middleware
+/// (`crate::http::idempotency`): it takes the header, answers a malformed key with 400 and a key
+/// reused with another request with 422, whatever the handler documents itself.
+fn document_idempotency(doc: &mut OpenApi) {
+    use utoipa::openapi::path::{ParameterBuilder, ParameterIn};
+    use utoipa::openapi::response::ResponseBuilder;
+    use utoipa::openapi::{Object, Required, Type};
+    for (path, item) in doc.paths.paths.iter_mut() {
+        if !path.starts_with("/v1/") || path.starts_with("/v1/auth/") {
+            continue;
+        }
+        let Some(op) = item.post.as_mut() else {
+            continue;
+        };
+        let parameters = op.parameters.get_or_insert_with(Vec::new);
+        let named = |p: &RefOr<utoipa::openapi::path::Parameter>| matches!(p, RefOr::T(p) if p.name == "Idempotency-Key");
+        if !parameters.iter().any(named) {
+            parameters.push(RefOr::T(
+                ParameterBuilder::new()
+                    .name("Idempotency-Key")
+                    .parameter_in(ParameterIn::Header)
+                    .required(Required::False)
+                    .schema(Some(Object::with_type(Type::String)))
+                    .description(Some(
+                        "1 to 255 characters: the same key with the same request replays the \
+                         first answer; with another request it is a 422",
+                    ))
+                    .build(),
+            ));
+        }
+        for (status, description) in [
+            (
+                "400",
+                "A malformed request, or an Idempotency-Key that is not 1 to 255 characters",
+            ),
+            (
+                "422",
+                "Invalid content, or an Idempotency-Key reused with another request",
+            ),
+        ] {
+            op.responses
+                .responses
+                .entry(status.to_owned())
+                .or_insert_with(|| {
+                    RefOr::T(ResponseBuilder::new().description(description).build())
+                });
+        }
+    }
+}
+
 /// Completes the document collected from the handlers.
 pub fn finish(mut doc: OpenApi) -> OpenApi {
     crate::auth::doc::document_rate_limits(&mut doc);
@@ -121,6 +171,7 @@ pub fn finish(mut doc: OpenApi) -> OpenApi {
     doc.servers = Some(vec![Server::new("/")]);
 
     document_response_cache(&mut doc);
+    document_idempotency(&mut doc);
     let mut used_tags: Vec<String> = Vec::new();
     for item in doc.paths.paths.values_mut() {
         for op in operations_mut(item) {
