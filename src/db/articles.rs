@@ -332,18 +332,24 @@ pub struct After {
     pub id: String,
 }
 
-fn filtered(filter: &ListFilter) -> articles::BoxedQuery<'static, Sqlite> {
-    let mut query = articles::table.into_boxed();
-    let now = filter.now.clone();
-    query = match &filter.visibility {
-        Visibility::Public { see_embargoed } => {
-            query.filter(publicly_visible(&now, *see_embargoed))
-        }
+/// Narrows an article query to what `visibility` lets the caller see at `now`.
+pub fn only_visible(
+    query: articles::BoxedQuery<'static, Sqlite>,
+    visibility: &Visibility,
+    now: &str,
+) -> articles::BoxedQuery<'static, Sqlite> {
+    match visibility {
+        Visibility::Public { see_embargoed } => query.filter(publicly_visible(now, *see_embargoed)),
         Visibility::PublicAndOwn { user_id } => query.filter(
-            publicly_visible(&now, false).or(articles::author_id.eq(user_id.clone()).nullable()),
+            publicly_visible(now, false).or(articles::author_id.eq(user_id.clone()).nullable()),
         ),
         Visibility::All => query,
-    };
+    }
+}
+
+fn filtered(filter: &ListFilter) -> articles::BoxedQuery<'static, Sqlite> {
+    let now = filter.now.clone();
+    let mut query = only_visible(articles::table.into_boxed(), &filter.visibility, &now);
     if let Some(section) = &filter.section {
         query = query.filter(articles::section.eq(section.clone()));
     }

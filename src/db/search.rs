@@ -6,7 +6,7 @@ use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Bool, Double, Text};
 use diesel::sqlite::SqliteConnection;
 
-use crate::db::articles::{ArticleRow, Visibility, publicly_visible};
+use crate::db::articles::{ArticleRow, Visibility, only_visible};
 use crate::db::content_support::public_quote;
 use crate::db::quotes::QuoteRow;
 use crate::db::schema::{articles, articles_fts_rows, quotes, speakers};
@@ -169,17 +169,12 @@ fn visible_among(
     visibility: &Visibility,
     now: &str,
 ) -> QueryResult<Vec<ArticleRow>> {
-    let mut query = articles::table
+    let query = articles::table
         .filter(articles::id.eq_any(ids))
         .into_boxed();
-    query = match visibility {
-        Visibility::Public { see_embargoed } => query.filter(publicly_visible(now, *see_embargoed)),
-        Visibility::PublicAndOwn { user_id } => query.filter(
-            publicly_visible(now, false).or(articles::author_id.eq(user_id.clone()).nullable()),
-        ),
-        Visibility::All => query,
-    };
-    query.select(ArticleRow::as_select()).load(conn)
+    only_visible(query, visibility, now)
+        .select(ArticleRow::as_select())
+        .load(conn)
 }
 
 fn like_patterns(words: &[String]) -> Vec<String> {
