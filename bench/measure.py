@@ -107,6 +107,8 @@ def plan(base: str, db_path: str, work_dir: str, email: str, password: str,
     article_cases = [
         Case("article_include", "article by slug, include=quotes,speakers,media"),
         Case("first_page", "first page of 20 articles", "/v1/articles?limit=20"),
+        Case("first_page_compressed", "first page, Accept-Encoding: gzip, br",
+             "/v1/articles?limit=20", headers={"Accept-Encoding": "gzip, br"}),
         Case("deep_page", "section page deep in the keyset"),
         Case("not_modified", "304 revalidation (If-None-Match)", expect=(304,)),
         Case("media_file", "media file (original)"),

@@ -23,12 +23,12 @@
 //! `X-Cache: HIT` or `MISS`.
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
 use actix_web::body::{BodySize, BoxBody, EitherBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
-use actix_web::http::header::{self, HeaderName, HeaderValue};
+use actix_web::http::header::{self, AcceptEncoding, Encoding, HeaderName, HeaderValue};
 use actix_web::http::{Method, StatusCode};
 use actix_web::middleware::Next;
 use actix_web::web::{self, Bytes};
@@ -57,11 +57,86 @@ struct Entry {
     etag: Option<String>,
     last_modified: Option<DateTime<Utc>>,
     body: Bytes,
+    /// A JSON or feed body worth compressing (images are compressed already).
+    compressible: bool,
+    /// The body compressed with brotli and with gzip, made the first time a client asks.
+    brotli: OnceLock<Option<Bytes>>,
+    gzip: OnceLock<Option<Bytes>>,
+}
+
+/// The content codings kept compressed alongside an answer; others (deflate) are left to the
+/// compression middleware.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Coding {
+    Brotli,
+    Gzip,
+}
+
+impl Coding {
+    fn header_value(self) -> HeaderValue {
+        HeaderValue::from_static(match self {
+            Coding::Brotli => "br",
+            Coding::Gzip => "gzip",
+        })
+    }
+
+    /// The coding the client prefers among those the server offers, when it is one the cache
+    /// keeps (the same negotiation the compression middleware makes).
+    fn negotiate(req: &ServiceRequest) -> Option<Coding> {
+        let accepted = req.get_header::<AcceptEncoding>()?;
+        let offered = [
+            Encoding::brotli(),
+            Encoding::gzip(),
+            Encoding::deflate(),
+            Encoding::identity(),
+        ];
+        match accepted.negotiate(offered.iter())? {
+            chosen if chosen == Encoding::brotli() => Some(Coding::Brotli),
+            chosen if chosen == Encoding::gzip() => Some(Coding::Gzip),
+            _ => None,
+        }
+    }
+
+    fn compress(self, body: &[u8]) -> Option<Bytes> {
+        use std::io::Write;
+        let out = Vec::with_capacity(body.len() / 4);
+        let bytes = match self {
+            Coding::Brotli => {
+                // Quality 5 of 11: most of the gain at a few milliseconds for a large page,
+                // paid once per kept answer.
+                let mut writer = brotli::CompressorWriter::new(out, 4096, 5, 22);
+                writer.write_all(body).ok()?;
+                writer.flush().ok()?;
+                writer.into_inner()
+            }
+            Coding::Gzip => {
+                let mut writer = flate2::write::GzEncoder::new(out, flate2::Compression::default());
+                writer.write_all(body).ok()?;
+                writer.finish().ok()?
+            }
+        };
+        Some(Bytes::from(bytes))
+    }
 }
 
 impl Entry {
-    /// The answer to a request with these conditions: 304 when the client's copy is current.
-    fn respond(&self, conditions: &Conditions, outcome: &'static str) -> HttpResponse {
+    /// The body in `coding`, compressed on first use and kept.
+    fn encoded(&self, coding: Coding) -> Option<Bytes> {
+        let cell = match coding {
+            Coding::Brotli => &self.brotli,
+            Coding::Gzip => &self.gzip,
+        };
+        cell.get_or_init(|| coding.compress(&self.body)).clone()
+    }
+
+    /// The answer to a request with these conditions (304 when the client's copy is current),
+    /// compressed in `coding` when the client accepts it and the body is worth it.
+    fn respond(
+        &self,
+        conditions: &Conditions,
+        outcome: &'static str,
+        coding: Option<Coding>,
+    ) -> HttpResponse {
         let fresh = conditions.fresh(self.etag.as_deref(), self.last_modified);
         let mut response = if fresh {
             HttpResponse::NotModified()
@@ -74,10 +149,22 @@ impl Entry {
             }
         }
         response.insert_header((X_CACHE, HeaderValue::from_static(outcome)));
+        if self.compressible {
+            response.append_header((header::VARY, HeaderValue::from_static("Accept-Encoding")));
+        }
         if fresh {
-            response.finish()
-        } else {
-            response.body(self.body.clone())
+            return response.finish();
+        }
+        let compressed = coding
+            .filter(|_| self.compressible)
+            .and_then(|coding| Some((coding, self.encoded(coding)?)));
+        match compressed {
+            Some((coding, body)) => {
+                // With Content-Encoding set, the compression middleware leaves the body alone.
+                response.insert_header((header::CONTENT_ENCODING, coding.header_value()));
+                response.body(body)
+            }
+            None => response.body(self.body.clone()),
         }
     }
 
@@ -87,10 +174,19 @@ impl Entry {
             .iter()
             .map(|(n, v)| n.as_str().len() + v.len())
             .sum();
-        // The body, the key, the headers and a little for the bookkeeping around them.
-        (self.body.len() + key.len() + headers + 128) as u64
+        // Room for the compressed copies too, made later: a weight may not change once kept.
+        let bodies = if self.compressible {
+            self.body.len() * 2
+        } else {
+            self.body.len()
+        };
+        // The bodies, the key, the headers and a little for the bookkeeping around them.
+        (bodies + key.len() + headers + 128) as u64
     }
 }
+
+/// Bodies shorter than this are sent as they are.
+const COMPRESS_FROM: usize = 256;
 
 fn keeps_on_304(name: &HeaderName) -> bool {
     NOT_MODIFIED_HEADERS.contains(name)
@@ -336,8 +432,9 @@ where
     // The cache answers conditional requests itself, from the kept ETag and Last-Modified, so
     // the handler always produces the full answer worth keeping.
     let conditions = Conditions::take(req.headers_mut());
+    let coding = Coding::negotiate(&req);
     if let Some(entry) = cache.fresh(&key, state.db.writes_finished()) {
-        let response = entry.respond(&conditions, "HIT");
+        let response = entry.respond(&conditions, "HIT", coding);
         return Ok(req.into_response(response).map_into_right_body());
     }
     // Many requests for a URL that is not kept (at start, or after a write) would each run the
@@ -348,7 +445,7 @@ where
             // Timed out or not kept (an error, a write in between): read for yourself.
             let _ = tokio::time::timeout(FOLLOW_WAIT, answered).await;
             if let Some(entry) = cache.fresh(&key, state.db.writes_finished()) {
-                let response = entry.respond(&conditions, "HIT");
+                let response = entry.respond(&conditions, "HIT", coding);
                 return Ok(req.into_response(response).map_into_right_body());
             }
             None
@@ -385,10 +482,14 @@ where
         last_modified: text(header::LAST_MODIFIED)
             .and_then(|v| DateTime::parse_from_rfc2822(v).ok())
             .map(|at| at.with_timezone(&Utc)),
+        compressible: body.len() >= COMPRESS_FROM
+            && text(header::CONTENT_TYPE).is_some_and(|v| v.starts_with("application/")),
         headers,
         body,
+        brotli: OnceLock::new(),
+        gzip: OnceLock::new(),
     });
-    let response = entry.respond(&conditions, "MISS");
+    let response = entry.respond(&conditions, "MISS", coding);
     if let Some(entries) = &cache.entries {
         entries.insert(key, entry);
     }

@@ -205,3 +205,54 @@ async fn errors_are_not_kept_and_the_cache_can_be_turned_off() {
     assert_eq!(two.header("x-cache"), None);
     assert_eq!(two.body, one.body);
 }
+
+#[actix_web::test]
+async fn kept_answers_are_sent_compressed_as_the_client_prefers_and_decode_to_the_same_bytes() {
+    use std::io::Read;
+    let desk = Desk::open().await;
+    for n in 0..3 {
+        desk.published(json!({"headline": format!("Long story {n}"),
+                              "standfirst": "A standfirst long enough to be worth compressing."}))
+            .await;
+    }
+    let path = "/v1/articles";
+    let plain = desk.app.get(path).await;
+    let gzip_first = desk
+        .app
+        .get_with(path, &[("accept-encoding", "gzip")])
+        .await;
+    let gzip_again = desk
+        .app
+        .get_with(path, &[("accept-encoding", "gzip")])
+        .await;
+    let brotli = desk
+        .app
+        .get_with(path, &[("accept-encoding", "gzip;q=0.5, br")])
+        .await;
+
+    assert_eq!(plain.header("content-encoding"), None);
+    assert_eq!(gzip_again.header("x-cache"), Some("HIT"));
+    assert_eq!(gzip_first.header("content-encoding"), Some("gzip"));
+    assert_eq!(gzip_again.header("content-encoding"), Some("gzip"));
+    assert_eq!(gzip_again.body, gzip_first.body);
+    assert!(
+        gzip_again
+            .header("vary")
+            .unwrap()
+            .contains("Accept-Encoding")
+    );
+    assert_eq!(gzip_again.header("etag"), plain.header("etag"));
+    let mut unzipped = Vec::new();
+    flate2::read::GzDecoder::new(&gzip_again.body[..])
+        .read_to_end(&mut unzipped)
+        .unwrap();
+    assert_eq!(unzipped, plain.body);
+    assert!(gzip_again.body.len() < plain.body.len());
+
+    assert_eq!(brotli.header("content-encoding"), Some("br"));
+    let mut unbrotlied = Vec::new();
+    brotli::Decompressor::new(&brotli.body[..], 4096)
+        .read_to_end(&mut unbrotlied)
+        .unwrap();
+    assert_eq!(unbrotlied, plain.body);
+}
