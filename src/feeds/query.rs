@@ -208,7 +208,8 @@ pub fn load_feed(
     if let Some(section) = &filter.section {
         query = query.filter(articles::section.eq(section.clone()));
     }
-    for tag in &filter.tag {
+    // An empty `tag=` counts as absent, like every other empty parameter.
+    for tag in filter.tag.iter().filter(|t| !t.is_empty()) {
         query = query.filter(
             articles::id.eq_any(
                 article_tags::table

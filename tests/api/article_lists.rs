@@ -128,6 +128,27 @@ async fn sparse_fieldsets_counts_and_sorts() {
 }
 
 #[actix_web::test]
+async fn empty_parameters_count_as_absent_in_lists_and_feeds() {
+    let desk = Desk::open().await;
+    desk.published(json!({"headline": "Tagged", "tags": ["port"], "section": "flash"}))
+        .await;
+    desk.published(json!({"headline": "Plain"})).await;
+
+    let all = headlines(&desk.app.get("/v1/articles").await.value());
+    let empty = desk
+        .app
+        .get("/v1/articles?section=&tag=&q=&limit=&updated_since=")
+        .await;
+    let feed = desk.app.get("/v1/feeds/json?tag=").await.value();
+    let tagged = headlines(&desk.app.get("/v1/articles?tag=port&tag=").await.value());
+
+    assert_eq!(empty.status, 200, "{}", empty.text());
+    assert_eq!(headlines(&empty.value()), all);
+    assert_eq!(feed["items"].as_array().unwrap().len(), 2);
+    assert_eq!(tagged, ["Tagged"]);
+}
+
+#[actix_web::test]
 async fn filters_by_section_every_tag_time_text_speaker_and_status() {
     let desk = Desk::open().await;
     let quote = desk.quote(

@@ -325,7 +325,8 @@ pub async fn list_articles(
         now: now.clone(),
         visibility: visibility_for(&caller),
         section: query.section,
-        tags: query.tag,
+        // An empty `tag=` counts as absent, like every other empty parameter.
+        tags: query.tag.into_iter().filter(|t| !t.is_empty()).collect(),
         speaker: query.speaker,
         status: query.status,
         published_after: parse_time("published_after", query.published_after)?,
