@@ -17,6 +17,7 @@ pub mod http;
 pub mod imaging;
 pub mod logging;
 pub mod media;
+pub mod newsroom;
 pub mod startup;
 pub mod state;
 pub mod time;

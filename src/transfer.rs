@@ -15,10 +15,11 @@ use crate::api::articles::write::{CheckedDraft, Draft, record, render, slugify};
 use crate::api::articles::{Correction, article_from_row};
 use crate::auth::Caller;
 use crate::db::Db;
-use crate::db::articles::{self as store, After, ArticleRow, ListFilter, SortField, Visibility};
+use crate::db::articles::{self as store, After, ArticleRow, ListFilter, SortField};
 use crate::error::ApiError;
 use crate::feeds::ninjs::{NinjsVersion, article_item};
 use crate::feeds::query::{FeedFilter, load_feed};
+use crate::newsroom::visibility::Viewer;
 
 /// How many articles an export reads per query.
 const EXPORT_BATCH: i64 = 200;
@@ -91,7 +92,7 @@ pub enum ExportFormat {
 fn every_article() -> ListFilter {
     ListFilter {
         now: crate::time::now(),
-        visibility: Visibility::All,
+        viewer: Viewer::Staff,
         section: None,
         tags: Vec::new(),
         speaker: None,
@@ -112,9 +113,7 @@ pub async fn export(
 ) -> anyhow::Result<u64> {
     let mut filter = every_article();
     if format == ExportFormat::Ninjs {
-        filter.visibility = Visibility::Public {
-            see_embargoed: false,
-        };
+        filter.viewer = Viewer::Public;
     }
     let mut progress = Progress::new("exported");
     let mut after: Option<After> = None;

@@ -7,7 +7,7 @@ use utoipa::{IntoParams, ToSchema};
 
 use crate::api::crud::{
     self, Checks, IfMatch, ListPage, NoQuery, Sort, decode_cursor, not_null, paginate,
-    parse_fields, patch_field, sees_everything,
+    parse_fields, patch_field,
 };
 use crate::api::pagination;
 use crate::auth::{Caller, Contributor, Editor, Role, SignedIn, UserCaller};
@@ -15,6 +15,7 @@ use crate::db::content_support::{Keyset, NewChange, latest_change_at, record_cha
 use crate::db::quotes::{self as db, NewQuote, QuoteChanges, QuoteFilter, QuoteRow};
 use crate::error::ApiError;
 use crate::http::cache::{CachePolicy, conditional_resource};
+use crate::newsroom::visibility::Viewer;
 use crate::state::AppState;
 
 const TEXT_MAX: usize = 5_000;
@@ -213,23 +214,6 @@ const QUOTE_SORTS: &[(&str, &str)] = &[
     ("updated_at", "quotes.updated_at"),
 ];
 
-/// Loads quotes by id in one query, for `include=quotes`, leaving out those the caller may not
-/// see (see the README: the public sees standalone quotes and those of visible articles).
-pub fn load_quotes(
-    conn: &mut SqliteConnection,
-    ids: &[String],
-    caller: &Caller,
-) -> Result<Vec<Quote>, ApiError> {
-    if ids.is_empty() {
-        return Ok(Vec::new());
-    }
-    let public_at = (!sees_everything(caller)).then(crate::time::now);
-    Ok(db::by_ids(conn, ids, public_at.as_deref())?
-        .into_iter()
-        .map(Quote::from)
-        .collect())
-}
-
 fn quote_path(id: &str) -> String {
     format!("/v1/quotes/{id}")
 }
@@ -243,7 +227,7 @@ pub async fn list_quotes_for(
     req: HttpRequest,
     state: web::Data<AppState>,
     caller: Caller,
-    mut filter: QuoteFilter,
+    filter: QuoteFilter,
     query: QuoteListQuery,
 ) -> Result<HttpResponse, ApiError> {
     let limit = pagination::limit(query.limit)?;
@@ -263,7 +247,6 @@ pub async fn list_quotes_for(
         fetch: limit + 1,
     };
     let want_total = query.count == Some(true);
-    filter.public_at = (!sees_everything(&caller)).then(crate::time::now);
     let page = state
         .db
         .read(move |conn| {
@@ -320,7 +303,8 @@ pub async fn list_quotes(
     let filter = QuoteFilter {
         speaker_id: query.speaker_id,
         article_id: query.article_id,
-        public_at: None,
+        viewer: Viewer::of(&caller),
+        now: crate::time::now(),
     };
     let list = QuoteListQuery {
         limit: query.limit,
@@ -471,11 +455,11 @@ pub async fn get_quote(
     _query: web::Query<NoQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let id = path.into_inner();
-    let public_at = (!sees_everything(&caller)).then(crate::time::now);
+    let viewer = Viewer::of(&caller);
     let row = state
         .db
         .read(move |conn| {
-            db::find(conn, &id, public_at.as_deref())?
+            db::find_visible(conn, &id, &viewer, &crate::time::now())?
                 .ok_or_else(|| ApiError::not_found("quote", &id))
         })
         .await?;
@@ -545,8 +529,7 @@ pub async fn update_quote(
     let quote = state
         .db
         .write(move |conn| {
-            let current =
-                db::find(conn, &id, None)?.ok_or_else(|| ApiError::not_found("quote", &id))?;
+            let current = db::find(conn, &id)?.ok_or_else(|| ApiError::not_found("quote", &id))?;
             if_match.check(current.version)?;
             let speaker_id = match &speaker_key {
                 Some(key) => resolve_speaker(conn, &mut checks, key)?,
@@ -622,8 +605,7 @@ pub async fn delete_quote(
     state
         .db
         .write(move |conn| {
-            let current =
-                db::find(conn, &id, None)?.ok_or_else(|| ApiError::not_found("quote", &id))?;
+            let current = db::find(conn, &id)?.ok_or_else(|| ApiError::not_found("quote", &id))?;
             if_match.check(current.version)?;
             let uses = db::article_use_count(conn, &current.id)?;
             if uses > 0 {

@@ -5,8 +5,7 @@ use actix_web::{HttpRequest, HttpResponse, get, web};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use crate::api::articles::{ArticleSummary, last_modified, summary_from_row, visibility_for};
-use crate::api::crud::sees_everything;
+use crate::api::articles::{ArticleSummary, last_modified, summary_from_row};
 use crate::api::pagination::{self, Cursor};
 use crate::api::quotes::Quote;
 use crate::api::speakers::Speaker;
@@ -15,6 +14,7 @@ use crate::db::articles::fts_expression;
 use crate::db::search::{self as store, AfterHit};
 use crate::error::ApiError;
 use crate::http::cache::{CachePolicy, conditional};
+use crate::newsroom::visibility::Viewer;
 use crate::state::AppState;
 
 /// How many speakers and quotes the first page of results carries at most.
@@ -119,8 +119,7 @@ pub async fn search_content(
         Some(text) => Some(decode_after(text, &fingerprint)?),
     };
     let first_page = after.is_none();
-    let visibility = visibility_for(&caller);
-    let quotes_public_at = (!sees_everything(&caller)).then(crate::time::now);
+    let viewer = Viewer::of(&caller);
     let policy = CachePolicy::for_caller(&caller, state.settings.cache_max_age);
     let now = crate::time::now();
     let (mut hits, speakers, quotes) = {
@@ -128,18 +127,12 @@ pub async fn search_content(
         state
             .db
             .read(move |conn| {
-                let hits = store::articles(
-                    conn,
-                    &expression,
-                    &visibility,
-                    &now,
-                    after.as_ref(),
-                    limit + 1,
-                )?;
+                let hits =
+                    store::articles(conn, &expression, &viewer, &now, after.as_ref(), limit + 1)?;
                 let (speakers, quotes) = if first_page {
                     (
                         store::speakers(conn, &words, RELATED_LIMIT)?,
-                        store::quotes(conn, &words, quotes_public_at.as_deref(), RELATED_LIMIT)?,
+                        store::quotes(conn, &words, &viewer, &now, RELATED_LIMIT)?,
                     )
                 } else {
                     (Vec::new(), Vec::new())

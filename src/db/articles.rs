@@ -11,6 +11,7 @@ use crate::db::schema::{
     article_media, article_quotes, article_revisions, article_tags, articles, changes, media,
     quotes, speakers,
 };
+use crate::newsroom::visibility::{self, Viewer};
 
 /// An article as stored.
 #[derive(Debug, Clone, PartialEq, Queryable, Selectable, Identifiable)]
@@ -196,47 +197,6 @@ impl ArticleRow {
 /// A boxed condition on the articles table.
 pub type ArticleCondition = Box<dyn BoxableExpression<articles::table, Sqlite, SqlType = Bool>>;
 
-/// A time after every embargo, used when embargoes do not apply to the caller.
-const END_OF_TIME: &str = "9999-12-31T23:59:59.999999Z";
-
-/// The public visibility rule, shared by every resource whose visibility follows its articles:
-/// `status IN ('published','scheduled') AND published_at <= now AND (embargo_until IS NULL OR
-/// embargo_until <= now)`; with `see_embargoed` (keys with `embargoed:read`) the embargo is
-/// ignored. It is a plain (unboxed) expression, so it also works in subqueries and joins, e.g.
-/// `quotes::article_id.eq_any(articles::table.select(articles::id).filter(publicly_visible(&now, false)))`.
-pub fn publicly_visible(now: &str, see_embargoed: bool) -> VisibleExpr {
-    let embargo_now = if see_embargoed { END_OF_TIME } else { now };
-    visible_expr(now.to_owned(), embargo_now.to_owned())
-}
-
-/// The type of [`publicly_visible`]'s expression.
-pub type VisibleExpr = visible_expr;
-
-#[diesel::dsl::auto_type]
-fn visible_expr(now: String, embargo_now: String) -> _ {
-    // The unary `+` keeps SQLite from using the status index for this term, so public lists
-    // walk `articles_by_published` (or `articles_by_section_time`) in order and stop at the
-    // page size instead of sorting every visible article.
-    let released: diesel::expression::SqlLiteral<Bool> =
-        sql::<Bool>("(+articles.status IN ('published', 'scheduled'))");
-    released
-        .and(articles::published_at.is_not_null())
-        .and(articles::published_at.assume_not_null().le(now))
-        .and(
-            articles::embargo_until
-                .is_null()
-                .or(articles::embargo_until.assume_not_null().le(embargo_now)),
-        )
-}
-
-/// The same rule as [`publicly_visible`], for a row already loaded.
-pub fn is_publicly_visible(row: &ArticleRow, now: &str, see_embargoed: bool) -> bool {
-    let released = matches!(row.status.as_str(), "published" | "scheduled")
-        && row.published_at.as_deref().is_some_and(|at| at <= now);
-    let embargo_over = see_embargoed || row.embargo_until.as_deref().is_none_or(|at| at <= now);
-    released && embargo_over
-}
-
 /// The status as readers see it: a scheduled article whose time has passed is `published`.
 pub fn shown_status(row: &ArticleRow, now: &str) -> String {
     if row.status == "scheduled" && row.published_at.as_deref().is_some_and(|at| at <= now) {
@@ -244,23 +204,6 @@ pub fn shown_status(row: &ArticleRow, now: &str) -> String {
     } else {
         row.status.clone()
     }
-}
-
-/// Which articles a caller may see in lists.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Visibility {
-    /// Only publicly visible ones (embargoed ones too when true).
-    Public {
-        /// Whether embargoed articles are visible.
-        see_embargoed: bool,
-    },
-    /// Publicly visible ones and every one this user wrote.
-    PublicAndOwn {
-        /// The user's id.
-        user_id: String,
-    },
-    /// Everything.
-    All,
 }
 
 /// What a list may be sorted by.
@@ -304,7 +247,7 @@ pub struct ListFilter {
     /// The current time, for visibility.
     pub now: String,
     /// Who is looking.
-    pub visibility: Visibility,
+    pub viewer: Viewer,
     /// Only this section.
     pub section: Option<String>,
     /// Only articles carrying every one of these tags.
@@ -332,24 +275,11 @@ pub struct After {
     pub id: String,
 }
 
-/// Narrows an article query to what `visibility` lets the caller see at `now`.
-pub fn only_visible(
-    query: articles::BoxedQuery<'static, Sqlite>,
-    visibility: &Visibility,
-    now: &str,
-) -> articles::BoxedQuery<'static, Sqlite> {
-    match visibility {
-        Visibility::Public { see_embargoed } => query.filter(publicly_visible(now, *see_embargoed)),
-        Visibility::PublicAndOwn { user_id } => query.filter(
-            publicly_visible(now, false).or(articles::author_id.eq(user_id.clone()).nullable()),
-        ),
-        Visibility::All => query,
-    }
-}
-
 fn filtered(filter: &ListFilter) -> articles::BoxedQuery<'static, Sqlite> {
     let now = filter.now.clone();
-    let mut query = only_visible(articles::table.into_boxed(), &filter.visibility, &now);
+    let mut query = articles::table
+        .into_boxed()
+        .filter(visibility::articles(&filter.viewer, &now));
     if let Some(section) = &filter.section {
         query = query.filter(articles::section.eq(section.clone()));
     }
@@ -497,7 +427,22 @@ pub fn count(conn: &mut SqliteConnection, filter: &ListFilter) -> QueryResult<i6
     filtered(filter).count().get_result(conn)
 }
 
-/// The article with this id or slug.
+/// The article with this id or slug, if `viewer` may see it at `now`.
+pub fn find_visible(
+    conn: &mut SqliteConnection,
+    key: &str,
+    viewer: &Viewer,
+    now: &str,
+) -> QueryResult<Option<ArticleRow>> {
+    articles::table
+        .filter(articles::id.eq(key).or(articles::slug.eq(key)))
+        .filter(visibility::articles(viewer, now))
+        .select(ArticleRow::as_select())
+        .first(conn)
+        .optional()
+}
+
+/// The article with this id or slug, whoever may see it.
 pub fn find(conn: &mut SqliteConnection, key: &str) -> QueryResult<Option<ArticleRow>> {
     articles::table
         .filter(articles::id.eq(key).or(articles::slug.eq(key)))
@@ -1036,9 +981,7 @@ mod plan_tests {
         conn.run_pending_migrations(crate::db::MIGRATIONS).unwrap();
         let mut filter = ListFilter {
             now: "2026-11-30T00:00:00.000000Z".into(),
-            visibility: Visibility::Public {
-                see_embargoed: false,
-            },
+            viewer: Viewer::Public,
             section: None,
             tags: Vec::new(),
             speaker: None,
@@ -1115,7 +1058,7 @@ mod plan_tests {
     /// Counting every visible article the slow way, to check the kept counts against.
     fn counted(conn: &mut SqliteConnection, now: &str) -> (Counts, Counts) {
         let sections = articles::table
-            .filter(publicly_visible(now, false))
+            .filter(visibility::articles(&Viewer::Public, now))
             .filter(articles::section.is_not_null())
             .group_by(articles::section)
             .select((
@@ -1125,9 +1068,11 @@ mod plan_tests {
             .order(articles::section.asc())
             .load(conn)
             .unwrap();
-        let visible = articles::table
+        let visible: Vec<String> = articles::table
             .select(articles::id)
-            .filter(publicly_visible(now, false));
+            .filter(visibility::articles(&Viewer::Public, now))
+            .load(conn)
+            .unwrap();
         let tags = article_tags::table
             .filter(article_tags::article_id.eq_any(visible))
             .group_by(article_tags::tag)

@@ -1,11 +1,15 @@
 //! Pieces shared by the speaker, quote and media tables: the change-feed row written with each
-//! write, keyset list positions, and the SQL that says what the public may see.
+//! write and keyset list positions.
 
+use diesel::dsl::sql;
+use diesel::expression::SqlLiteral;
 use diesel::prelude::*;
+use diesel::sql_types::{Bool, Text};
 use diesel::sqlite::SqliteConnection;
 
 use crate::db::schema::changes;
 use crate::error::ApiError;
+use crate::newsroom::visibility::Condition;
 
 /// A row of the change feed, written in the same transaction as the change it records.
 #[derive(Debug, Insertable)]
@@ -55,86 +59,57 @@ pub struct Keyset {
 }
 
 impl Keyset {
-    /// The `WHERE` condition selecting rows after the cursor, with `id_column` as tie-breaker.
-    pub fn condition(&self, id_column: &str) -> Option<String> {
+    /// The condition selecting rows after the cursor, with `id_column` as tie-breaker. The
+    /// column names come from a fixed list; the cursor's values are bound parameters.
+    pub fn condition<QS: 'static>(&self, id_column: &'static str) -> Option<Condition<QS>> {
         let (key, id) = self.after.as_ref()?;
         let op = if self.descending { "<" } else { ">" };
         let col = self.column;
-        let key = quote_literal(key);
-        let id = quote_literal(id);
-        Some(format!(
-            "({col} {op} {key} OR ({col} = {key} AND {id_column} {op} {id}))"
+        Some(Box::new(
+            sql::<Bool>(&format!("({col} {op} "))
+                .bind::<Text, _>(key.clone())
+                .sql(&format!(" OR ({col} = "))
+                .bind::<Text, _>(key.clone())
+                .sql(&format!(" AND {id_column} {op} "))
+                .bind::<Text, _>(id.clone())
+                .sql("))"),
         ))
     }
 
-    /// The `ORDER BY` clause body.
-    pub fn order(&self, id_column: &str) -> String {
+    /// The `ORDER BY` clause, for a query on any table.
+    pub fn order(&self, id_column: &str) -> SqlLiteral<Text> {
         let dir = if self.descending { "DESC" } else { "ASC" };
-        format!("{} {dir}, {id_column} {dir}", self.column)
+        sql::<Text>(&format!("{} {dir}, {id_column} {dir}", self.column))
     }
-}
-
-/// An SQL string literal with single quotes doubled, for values placed in generated SQL text.
-pub fn quote_literal(text: &str) -> String {
-    format!("'{}'", text.replace('\'', "''"))
-}
-
-/// The condition under which the article aliased `alias` is publicly visible at `now`. The
-/// articles endpoints use the same rule.
-pub fn visible_article(alias: &str, now: &str) -> String {
-    let now = quote_literal(now);
-    format!(
-        "{alias}.status IN ('published', 'scheduled') AND {alias}.published_at <= {now} \
-         AND ({alias}.embargo_until IS NULL OR {alias}.embargo_until <= {now})"
-    )
-}
-
-/// The condition under which the `quotes` row is public: it stands alone (no article at all), or
-/// at least one article it belongs to or appears in is publicly visible.
-pub fn public_quote(now: &str) -> String {
-    let visible = visible_article("a", now);
-    format!(
-        "((quotes.article_id IS NULL AND NOT EXISTS \
-             (SELECT 1 FROM article_quotes aq WHERE aq.quote_id = quotes.id)) \
-          OR EXISTS (SELECT 1 FROM articles a WHERE a.id = quotes.article_id AND {visible}) \
-          OR EXISTS (SELECT 1 FROM article_quotes aq JOIN articles a ON a.id = aq.article_id \
-                     WHERE aq.quote_id = quotes.id AND {visible}))"
-    )
-}
-
-/// The condition under which the `media` row is public: a publicly visible article uses it (in
-/// its body or as its hero) or a speaker has it as their photo.
-pub fn public_media(now: &str) -> String {
-    let visible = visible_article("a", now);
-    format!(
-        "(EXISTS (SELECT 1 FROM article_media am JOIN articles a ON a.id = am.article_id \
-                  WHERE am.media_id = media.id AND {visible}) \
-          OR EXISTS (SELECT 1 FROM articles a WHERE a.hero_media_id = media.id AND {visible}) \
-          OR EXISTS (SELECT 1 FROM speakers s WHERE s.photo_media_id = media.id))"
-    )
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
+    use crate::db::schema::speakers;
 
     #[test]
-    fn literals_cannot_break_out_of_their_quotes() {
-        assert_eq!(quote_literal("it's"), "'it''s'");
-    }
-
-    #[test]
-    fn keyset_conditions_follow_the_direction() {
+    fn keyset_conditions_bind_the_cursor_and_follow_the_direction() {
         let keyset = Keyset {
-            column: "name",
+            column: "speakers.name",
             descending: true,
-            after: Some(("B".into(), "id1".into())),
+            after: Some(("it's".into(), "id1".into())),
             fetch: 3,
         };
-        assert_eq!(
-            keyset.condition("id").as_deref(),
-            Some("(name < 'B' OR (name = 'B' AND id < 'id1'))")
+        let query = speakers::table
+            .select(speakers::id)
+            .filter(keyset.condition::<speakers::table>("speakers.id").unwrap())
+            .order(keyset.order("speakers.id"));
+        let sql = diesel::debug_query::<diesel::sqlite::Sqlite, _>(&query).to_string();
+        assert!(
+            sql.contains("(speakers.name < ? OR (speakers.name = ? AND speakers.id < ?))"),
+            "{sql}"
         );
-        assert_eq!(keyset.order("id"), "name DESC, id DESC");
+        assert!(
+            sql.contains("ORDER BY speakers.name DESC, speakers.id DESC"),
+            "{sql}"
+        );
+        assert!(!sql.contains("'it''s'"), "{sql}");
     }
 }

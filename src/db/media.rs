@@ -1,13 +1,12 @@
 //! The `media` table: rows, insert and update forms, and the queries the API needs.
 
-use diesel::dsl::sql;
 use diesel::prelude::*;
-use diesel::sql_types::Bool;
 use diesel::sqlite::SqliteConnection;
 
 use crate::db::content_support::Keyset;
 use crate::db::schema::{article_media, articles, media, speakers};
 use crate::error::ApiError;
+use crate::newsroom::visibility::{self, Viewer};
 
 /// A stored media item.
 #[derive(Debug, Clone, Queryable, Selectable)]
@@ -131,25 +130,25 @@ pub struct MediaChanges {
     pub version: Option<i64>,
 }
 
-type BoxedMedia<'a> = media::BoxedQuery<'a, diesel::sqlite::Sqlite>;
-
-// `filter` is an SQL condition on `media` (see `crate::media::rights::media_filter`).
-fn visible(filter: Option<&str>) -> BoxedMedia<'static> {
-    let mut query = media::table.into_boxed();
-    if let Some(condition) = filter {
-        query = query.filter(sql::<Bool>(condition));
-    }
-    query
+/// The media item with this id, whoever may see it.
+pub fn find(conn: &mut SqliteConnection, id: &str) -> Result<Option<MediaRow>, ApiError> {
+    Ok(media::table
+        .find(id)
+        .select(MediaRow::as_select())
+        .first(conn)
+        .optional()?)
 }
 
-/// Finds a media item by id; only one meeting `filter` (an SQL condition) when given.
-pub fn find(
+/// The media item with this id, if `viewer` may see it at `now`.
+pub fn find_visible(
     conn: &mut SqliteConnection,
     id: &str,
-    filter: Option<&str>,
+    viewer: &Viewer,
+    now: &str,
 ) -> Result<Option<MediaRow>, ApiError> {
-    Ok(visible(filter)
-        .filter(media::id.eq(id.to_owned()))
+    Ok(media::table
+        .find(id)
+        .filter(visibility::media(viewer, now))
         .select(MediaRow::as_select())
         .first(conn)
         .optional()?)
@@ -157,40 +156,35 @@ pub fn find(
 
 /// True when a media item with this id exists (whoever may see it).
 pub fn exists(conn: &mut SqliteConnection, id: &str) -> Result<bool, ApiError> {
-    Ok(find(conn, id, None)?.is_some())
+    Ok(find(conn, id)?.is_some())
 }
 
-/// Media items with these ids (those meeting `filter`), in no particular order.
-pub fn by_ids(
-    conn: &mut SqliteConnection,
-    ids: &[String],
-    filter: Option<&str>,
-) -> Result<Vec<MediaRow>, ApiError> {
-    Ok(visible(filter)
-        .filter(media::id.eq_any(ids.to_vec()))
-        .select(MediaRow::as_select())
-        .load(conn)?)
-}
-
-/// A page of media in keyset order.
+/// A page of the media `viewer` may see at `now`, in keyset order.
 pub fn list(
     conn: &mut SqliteConnection,
-    filter: Option<&str>,
+    viewer: &Viewer,
+    now: &str,
     keyset: &Keyset,
 ) -> Result<Vec<MediaRow>, ApiError> {
-    let mut query = visible(filter).select(MediaRow::as_select());
+    let mut query = media::table
+        .filter(visibility::media(viewer, now))
+        .select(MediaRow::as_select())
+        .into_boxed();
     if let Some(condition) = keyset.condition("media.id") {
-        query = query.filter(sql::<Bool>(&condition));
+        query = query.filter(condition);
     }
     Ok(query
-        .order(sql::<diesel::sql_types::Text>(&keyset.order("media.id")))
+        .order(keyset.order("media.id"))
         .limit(keyset.fetch)
         .load(conn)?)
 }
 
-/// How many media items meet `filter`.
-pub fn count(conn: &mut SqliteConnection, filter: Option<&str>) -> Result<i64, ApiError> {
-    Ok(visible(filter).count().get_result(conn)?)
+/// How many media items `viewer` may see at `now`.
+pub fn count(conn: &mut SqliteConnection, viewer: &Viewer, now: &str) -> Result<i64, ApiError> {
+    Ok(media::table
+        .filter(visibility::media(viewer, now))
+        .count()
+        .get_result(conn)?)
 }
 
 /// Inserts a media item.

@@ -1,13 +1,12 @@
 //! The `quotes` table: rows, insert and update forms, and the queries the API needs.
 
-use diesel::dsl::sql;
 use diesel::prelude::*;
-use diesel::sql_types::Bool;
 use diesel::sqlite::SqliteConnection;
 
-use crate::db::content_support::{Keyset, public_quote};
+use crate::db::content_support::Keyset;
 use crate::db::schema::{articles, quotes};
 use crate::error::ApiError;
+use crate::newsroom::visibility::{self, Viewer};
 
 /// A stored quote.
 #[derive(Debug, Clone, Queryable, Selectable)]
@@ -88,14 +87,16 @@ pub struct QuoteChanges {
 }
 
 /// Which quotes a list shows.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct QuoteFilter {
     /// Only this speaker's.
     pub speaker_id: Option<String>,
     /// Only those belonging to this article.
     pub article_id: Option<String>,
-    /// Only public ones, as of this time.
-    pub public_at: Option<String>,
+    /// Who is looking.
+    pub viewer: Viewer,
+    /// The time visibility is judged at.
+    pub now: String,
 }
 
 type BoxedQuotes<'a> = quotes::BoxedQuery<'a, diesel::sqlite::Sqlite>;
@@ -108,43 +109,31 @@ fn filtered(filter: &QuoteFilter) -> BoxedQuotes<'static> {
     if let Some(article) = &filter.article_id {
         query = query.filter(quotes::article_id.eq(article.clone()));
     }
-    if let Some(now) = &filter.public_at {
-        query = query.filter(sql::<Bool>(&public_quote(now)));
-    }
-    query
+    query.filter(visibility::quotes(&filter.viewer, &filter.now))
 }
 
-/// Finds a quote by id, applying the filter's visibility.
-pub fn find(
-    conn: &mut SqliteConnection,
-    id: &str,
-    public_at: Option<&str>,
-) -> Result<Option<QuoteRow>, ApiError> {
-    let filter = QuoteFilter {
-        public_at: public_at.map(str::to_owned),
-        ..QuoteFilter::default()
-    };
-    Ok(filtered(&filter)
-        .filter(quotes::id.eq(id.to_owned()))
+/// The quote with this id, whoever may see it.
+pub fn find(conn: &mut SqliteConnection, id: &str) -> Result<Option<QuoteRow>, ApiError> {
+    Ok(quotes::table
+        .find(id)
         .select(QuoteRow::as_select())
         .first(conn)
         .optional()?)
 }
 
-/// Quotes with these ids (those visible under `public_at`), in no particular order.
-pub fn by_ids(
+/// The quote with this id, if `viewer` may see it at `now`.
+pub fn find_visible(
     conn: &mut SqliteConnection,
-    ids: &[String],
-    public_at: Option<&str>,
-) -> Result<Vec<QuoteRow>, ApiError> {
-    let filter = QuoteFilter {
-        public_at: public_at.map(str::to_owned),
-        ..QuoteFilter::default()
-    };
-    Ok(filtered(&filter)
-        .filter(quotes::id.eq_any(ids.to_vec()))
+    id: &str,
+    viewer: &Viewer,
+    now: &str,
+) -> Result<Option<QuoteRow>, ApiError> {
+    Ok(quotes::table
+        .find(id)
+        .filter(visibility::quotes(viewer, now))
         .select(QuoteRow::as_select())
-        .load(conn)?)
+        .first(conn)
+        .optional()?)
 }
 
 /// A page of quotes in keyset order.
@@ -155,10 +144,10 @@ pub fn list(
 ) -> Result<Vec<QuoteRow>, ApiError> {
     let mut query = filtered(filter).select(QuoteRow::as_select());
     if let Some(condition) = keyset.condition("quotes.id") {
-        query = query.filter(sql::<Bool>(&condition));
+        query = query.filter(condition);
     }
     Ok(query
-        .order(sql::<diesel::sql_types::Text>(&keyset.order("quotes.id")))
+        .order(keyset.order("quotes.id"))
         .limit(keyset.fetch)
         .load(conn)?)
 }

@@ -1,16 +1,15 @@
 //! Full-text search: articles ranked by bm25 over the FTS5 index, under the same visibility
 //! rule article lists use, and the speakers and quotes whose name or text contain the words.
 
-use diesel::dsl::sql;
 use diesel::prelude::*;
-use diesel::sql_types::{BigInt, Bool, Double, Text};
+use diesel::sql_types::{BigInt, Double, Text};
 use diesel::sqlite::SqliteConnection;
 
-use crate::db::articles::{ArticleRow, Visibility, only_visible};
-use crate::db::content_support::public_quote;
+use crate::db::articles::ArticleRow;
 use crate::db::quotes::QuoteRow;
 use crate::db::schema::{articles, articles_fts_rows, quotes, speakers};
 use crate::db::speakers::SpeakerRow;
+use crate::newsroom::visibility::{self, Viewer};
 
 /// The rank of a match: bm25 with the headline weighted above the standfirst, and both above
 /// the body (the first weight is the unindexed `article_id`). Lower is better.
@@ -36,7 +35,7 @@ pub struct AfterHit {
 pub fn articles(
     conn: &mut SqliteConnection,
     expression: &str,
-    visibility: &Visibility,
+    viewer: &Viewer,
     now: &str,
     after: Option<&AfterHit>,
     limit: i64,
@@ -49,7 +48,7 @@ pub fn articles(
         let candidates = ranked(conn, expression, cursor.as_ref(), batch)?;
         let ids: Vec<String> = candidates.iter().map(|c| c.id.clone()).collect();
         let mut rows: std::collections::HashMap<String, ArticleRow> =
-            visible_among(conn, ids, visibility, now)?
+            visible_among(conn, ids, viewer, now)?
                 .into_iter()
                 .map(|row| (row.id.clone(), row))
                 .collect();
@@ -92,14 +91,6 @@ struct Ranked {
     rank: f64,
 }
 
-#[derive(QueryableByName)]
-struct RowOf {
-    #[diesel(sql_type = BigInt)]
-    fts_rowid: i64,
-    #[diesel(sql_type = Text)]
-    article_id: String,
-}
-
 /// The best `batch` matches after `after`, from the search index alone. Ties of rank go by the
 /// index's own row number, which costs nothing to read, where the article id would mean a
 /// lookup for every match; a cursor's article id is turned into its row number first.
@@ -139,18 +130,12 @@ fn ranked(
     if best.is_empty() {
         return Ok(Vec::new());
     }
-    let rows = best
-        .iter()
-        .map(|r| r.fts_rowid.to_string())
-        .collect::<Vec<_>>()
-        .join(",");
-    let ids: std::collections::HashMap<i64, String> = diesel::sql_query(format!(
-        "SELECT rowid AS fts_rowid, article_id FROM articles_fts WHERE rowid IN ({rows})"
-    ))
-    .load::<RowOf>(conn)?
-    .into_iter()
-    .map(|r| (r.fts_rowid, r.article_id))
-    .collect();
+    let ids: std::collections::HashMap<i64, String> = articles_fts_rows::table
+        .filter(articles_fts_rows::fts_rowid.eq_any(best.iter().map(|r| r.fts_rowid)))
+        .select((articles_fts_rows::fts_rowid, articles_fts_rows::article_id))
+        .load::<(i64, String)>(conn)?
+        .into_iter()
+        .collect();
     Ok(best
         .into_iter()
         .filter_map(|r| {
@@ -162,17 +147,16 @@ fn ranked(
         .collect())
 }
 
-/// The articles among `ids` that `visibility` lets the caller see.
+/// The articles among `ids` that `viewer` may see.
 fn visible_among(
     conn: &mut SqliteConnection,
     ids: Vec<String>,
-    visibility: &Visibility,
+    viewer: &Viewer,
     now: &str,
 ) -> QueryResult<Vec<ArticleRow>> {
-    let query = articles::table
+    articles::table
         .filter(articles::id.eq_any(ids))
-        .into_boxed();
-    only_visible(query, visibility, now)
+        .filter(visibility::articles(viewer, now))
         .select(ArticleRow::as_select())
         .load(conn)
 }
@@ -208,20 +192,20 @@ pub fn speakers(
         .load(conn)
 }
 
-/// Up to `limit` quotes whose text contains every word, newest first; only public ones when
-/// `public_at` is given.
+/// Up to `limit` quotes whose text contains every word that `viewer` may see at `now`, newest
+/// first.
 pub fn quotes(
     conn: &mut SqliteConnection,
     words: &[String],
-    public_at: Option<&str>,
+    viewer: &Viewer,
+    now: &str,
     limit: i64,
 ) -> QueryResult<Vec<QuoteRow>> {
-    let mut query = quotes::table.into_boxed();
+    let mut query = quotes::table
+        .filter(visibility::quotes(viewer, now))
+        .into_boxed();
     for pattern in like_patterns(words) {
         query = query.filter(quotes::text.like(pattern).escape('\\'));
-    }
-    if let Some(now) = public_at {
-        query = query.filter(sql::<Bool>(&public_quote(now)));
     }
     query
         .order_by(quotes::created_at.desc())

@@ -1,13 +1,13 @@
 //! The `speakers` table: rows, insert and update forms, and the queries the API needs.
 
-use diesel::dsl::sql;
 use diesel::prelude::*;
-use diesel::sql_types::Bool;
 use diesel::sqlite::SqliteConnection;
 
-use crate::db::content_support::{Keyset, quote_literal, visible_article};
-use crate::db::schema::{articles, quotes, speakers};
+use crate::db::content_support::Keyset;
+use crate::db::schema::{article_quotes, articles, quotes, speakers};
 use crate::error::ApiError;
+use crate::newsroom::visibility::{self, Viewer};
+use diesel::sqlite::Sqlite;
 
 /// A stored speaker.
 #[derive(Debug, Clone, Queryable, Selectable)]
@@ -180,10 +180,10 @@ pub fn quote_count(conn: &mut SqliteConnection, id: &str) -> Result<i64, ApiErro
 pub fn list(conn: &mut SqliteConnection, keyset: &Keyset) -> Result<Vec<SpeakerRow>, ApiError> {
     let mut query = speakers::table.select(SpeakerRow::as_select()).into_boxed();
     if let Some(condition) = keyset.condition("speakers.id") {
-        query = query.filter(sql::<Bool>(&condition));
+        query = query.filter(condition);
     }
     Ok(query
-        .order(sql::<diesel::sql_types::Text>(&keyset.order("speakers.id")))
+        .order(keyset.order("speakers.id"))
         .limit(keyset.fetch)
         .load(conn)?)
 }
@@ -193,51 +193,49 @@ pub fn count(conn: &mut SqliteConnection) -> Result<i64, ApiError> {
     Ok(speakers::table.count().get_result(conn)?)
 }
 
-fn quoting_condition(speaker_id: &str, visible_at: Option<&str>) -> String {
-    let speaker = quote_literal(speaker_id);
-    let mut condition = format!(
-        "(articles.id IN (SELECT q.article_id FROM quotes q WHERE q.speaker_id = {speaker}) \
-          OR articles.id IN (SELECT aq.article_id FROM article_quotes aq \
-                             JOIN quotes q ON q.id = aq.quote_id WHERE q.speaker_id = {speaker}))"
-    );
-    if let Some(now) = visible_at {
-        condition.push_str(" AND ");
-        condition.push_str(&visible_article("articles", now));
-    }
-    condition
+/// The articles that quote this speaker (linked quotes and quotes in the body alike) and that
+/// `viewer` may see at `now`.
+fn quoting(speaker_id: &str, viewer: &Viewer, now: &str) -> articles::BoxedQuery<'static, Sqlite> {
+    let said = quotes::table
+        .filter(quotes::speaker_id.eq(speaker_id.to_owned()))
+        .select(quotes::article_id.assume_not_null());
+    let shown = article_quotes::table
+        .inner_join(quotes::table)
+        .filter(quotes::speaker_id.eq(speaker_id.to_owned()))
+        .select(article_quotes::article_id);
+    articles::table
+        .filter(articles::id.eq_any(said).or(articles::id.eq_any(shown)))
+        .filter(visibility::articles(viewer, now))
+        .into_boxed()
 }
 
-/// A page of the articles quoting a speaker; only publicly visible ones when `visible_at` is
-/// given.
+/// A page of the articles quoting a speaker that `viewer` may see at `now`.
 pub fn quoting_articles(
     conn: &mut SqliteConnection,
     speaker_id: &str,
-    visible_at: Option<&str>,
+    viewer: &Viewer,
+    now: &str,
     keyset: &Keyset,
 ) -> Result<Vec<QuotingArticleRow>, ApiError> {
-    let mut query = articles::table
-        .select(QuotingArticleRow::as_select())
-        .filter(sql::<Bool>(&quoting_condition(speaker_id, visible_at)))
-        .into_boxed();
+    let mut query = quoting(speaker_id, viewer, now);
     if let Some(condition) = keyset.condition("articles.id") {
-        query = query.filter(sql::<Bool>(&condition));
+        query = query.filter(condition);
     }
     Ok(query
-        .order(sql::<diesel::sql_types::Text>(&keyset.order("articles.id")))
+        .select(QuotingArticleRow::as_select())
+        .order(keyset.order("articles.id"))
         .limit(keyset.fetch)
         .load(conn)?)
 }
 
-/// How many articles quote a speaker (see [`quoting_articles`]).
+/// How many articles quoting a speaker `viewer` may see (see [`quoting_articles`]).
 pub fn quoting_article_count(
     conn: &mut SqliteConnection,
     speaker_id: &str,
-    visible_at: Option<&str>,
+    viewer: &Viewer,
+    now: &str,
 ) -> Result<i64, ApiError> {
-    Ok(articles::table
-        .filter(sql::<Bool>(&quoting_condition(speaker_id, visible_at)))
-        .count()
-        .get_result(conn)?)
+    Ok(quoting(speaker_id, viewer, now).count().get_result(conn)?)
 }
 
 #[cfg(test)]

@@ -8,9 +8,11 @@ use diesel::sqlite::SqliteConnection;
 use serde::Deserialize;
 use utoipa::IntoParams;
 
-use crate::auth::{Caller, Scope};
-use crate::db::schema::{article_tags, articles, media, quotes, speakers};
+use crate::auth::Caller;
+use crate::db::schema::{article_tags, articles, quotes, speakers};
 use crate::error::ApiError;
+use crate::newsroom::story;
+use crate::newsroom::visibility::{self, Viewer};
 
 /// Items in a feed when `limit` is not given.
 pub const DEFAULT_FEED_LIMIT: i64 = 20;
@@ -185,19 +187,10 @@ pub fn load_feed(
     let after = FeedFilter::time("published_after", &filter.published_after)?;
     let before = FeedFilter::time("published_before", &filter.published_before)?;
     let now = crate::time::now();
-    let sees_embargoed = caller.has_scope(Scope::EmbargoedRead);
-
+    let viewer = Viewer::reader_of(caller);
     let mut query = articles::table
-        .filter(articles::status.eq_any(["published", "scheduled"]))
-        .filter(articles::published_at.le(now.clone()))
+        .filter(visibility::articles(&viewer, &now))
         .into_boxed();
-    if !sees_embargoed {
-        query = query.filter(
-            articles::embargo_until
-                .is_null()
-                .or(articles::embargo_until.le(now.clone())),
-        );
-    }
     if let Some(id) = only_id {
         query = query.filter(
             articles::id
@@ -279,87 +272,69 @@ pub fn load_feed(
         tags.entry(article_id).or_default().push(tag);
     }
 
-    let hero_ids: Vec<String> = rows.iter().filter_map(|r| r.17.clone()).collect();
-    let partner = matches!(caller, Caller::Partner(_));
-    let mut media_query = media::table
-        .filter(media::id.eq_any(&hero_ids))
-        .into_boxed();
-    if partner {
-        // Partners only get pictures they may republish, and only while the licence runs.
-        media_query = media_query
-            .filter(media::syndication_allowed.eq(true))
-            .filter(
-                media::usage_expires
-                    .is_null()
-                    .or(media::usage_expires.gt(now.clone())),
-            );
-    }
-    let heroes: HashMap<String, FeedMedia> = media_query
-        .select((
-            media::id,
-            media::content_type,
-            media::width,
-            media::height,
-            media::bytes,
-            media::caption,
-            media::credit,
-            media::alt_text,
-            media::copyright,
-        ))
-        .load::<(
-            String,
-            String,
-            i32,
-            i32,
-            i64,
-            Option<String>,
-            Option<String>,
-            Option<String>,
-            Option<String>,
-        )>(conn)?
-        .into_iter()
-        .map(|m| {
-            let url = format!("{public_url}/v1/media/{}/file", m.0);
-            (
-                m.0.clone(),
+    let mut photos = story::photos_of(conn, &ids, &viewer, &now)?;
+    let mut heroes: HashMap<String, FeedMedia> = HashMap::new();
+    for row in &rows {
+        let lead = row.17.as_deref().and_then(|hero| {
+            photos.get_mut(&row.0).and_then(|list| {
+                list.iter()
+                    .position(|m| m.id == hero)
+                    .map(|at| list.remove(at))
+            })
+        });
+        if let Some(m) = lead {
+            let url = format!("{public_url}/v1/media/{}/file", m.id);
+            heroes.insert(
+                row.0.clone(),
                 FeedMedia {
-                    id: m.0,
                     url,
-                    content_type: m.1,
-                    width: m.2,
-                    height: m.3,
-                    bytes: m.4,
-                    caption: m.5,
-                    credit: m.6,
-                    alt_text: m.7,
-                    copyright: m.8,
+                    id: m.id,
+                    content_type: m.content_type,
+                    width: m.width,
+                    height: m.height,
+                    bytes: m.bytes,
+                    caption: m.caption,
+                    credit: m.credit,
+                    alt_text: m.alt_text,
+                    copyright: m.copyright,
                 },
-            )
-        })
-        .collect();
+            );
+        }
+    }
 
-    let mut people: HashMap<String, Vec<FeedPerson>> = HashMap::new();
-    for (article_id, id, name, title, organization) in quotes::table
-        .inner_join(speakers::table)
-        .filter(quotes::article_id.eq_any(&ids))
-        .order((quotes::article_id, quotes::created_at, quotes::id))
+    let quoted = story::quotes_of(conn, &ids, &viewer, &now)?;
+    let speaker_ids: Vec<&String> = quoted.values().flatten().map(|q| &q.speaker_id).collect();
+    let speakers_by_id: HashMap<String, FeedPerson> = speakers::table
+        .filter(speakers::id.eq_any(speaker_ids))
         .select((
-            quotes::article_id.assume_not_null(),
             speakers::id,
             speakers::name,
             speakers::title,
             speakers::organization,
         ))
-        .load::<(String, String, String, Option<String>, Option<String>)>(conn)?
-    {
+        .load::<(String, String, Option<String>, Option<String>)>(conn)?
+        .into_iter()
+        .map(|(id, name, title, organization)| {
+            (
+                id.clone(),
+                FeedPerson {
+                    id,
+                    name,
+                    title,
+                    organization,
+                },
+            )
+        })
+        .collect();
+    let mut people: HashMap<String, Vec<FeedPerson>> = HashMap::new();
+    for (article_id, said) in quoted {
         let list = people.entry(article_id).or_default();
-        if !list.iter().any(|p| p.id == id) {
-            list.push(FeedPerson {
-                id,
-                name,
-                title,
-                organization,
-            });
+        for quote in said {
+            if let Some(person) = speakers_by_id.get(&quote.speaker_id)
+                && !list.iter().any(|p| p.id == person.id)
+            {
+                list.push(person.clone());
+            }
         }
     }
 
@@ -368,7 +343,7 @@ pub fn load_feed(
         .map(|r| FeedArticle {
             tags: tags.remove(&r.0).unwrap_or_default(),
             people: people.remove(&r.0).unwrap_or_default(),
-            hero: r.17.as_ref().and_then(|id| heroes.get(id).cloned()),
+            hero: heroes.remove(&r.0),
             id: r.0,
             slug: r.1,
             headline: r.2,

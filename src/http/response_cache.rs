@@ -34,8 +34,6 @@ use actix_web::middleware::Next;
 use actix_web::web::{self, Bytes};
 use actix_web::{Error, HttpMessage, HttpResponse};
 use chrono::{DateTime, Utc};
-use diesel::prelude::*;
-use diesel::sql_types::{Nullable, Text};
 use tokio::sync::Notify;
 
 use crate::auth::Caller;
@@ -313,7 +311,9 @@ impl ResponseCache {
         }
         let now = crate::time::now();
         let next: Option<String> = db
-            .read_in_background(move |conn| Ok(next_visibility_change(conn, &now)?))
+            .read_in_background(move |conn| {
+                Ok(crate::newsroom::visibility::next_change(conn, &now)?)
+            })
             .await?;
         let until = next.as_deref().and_then(crate::time::parse).map(|at| {
             let ahead = (at - Utc::now()).to_std().unwrap_or(Duration::ZERO);
@@ -325,32 +325,6 @@ impl ResponseCache {
             .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(Horizon { writes, until });
         Ok(until)
     }
-}
-
-#[derive(QueryableByName)]
-struct NextChange {
-    #[diesel(sql_type = Nullable<Text>)]
-    at: Option<String>,
-}
-
-/// The earliest time after `now` at which something becomes visible or stops being visible
-/// without a write: a publication time, an embargo's end, a photo's usage expiry.
-pub fn next_visibility_change(
-    conn: &mut SqliteConnection,
-    now: &str,
-) -> QueryResult<Option<String>> {
-    diesel::sql_query(
-        "SELECT min(at) AS at FROM ( \
-             SELECT min(published_at) AS at FROM articles \
-             WHERE status IN ('published', 'scheduled') AND published_at > ?1 \
-             UNION ALL \
-             SELECT min(embargo_until) FROM articles WHERE embargo_until > ?1 \
-             UNION ALL \
-             SELECT min(usage_expires) FROM media WHERE usage_expires > ?1)",
-    )
-    .bind::<Text, _>(now)
-    .get_result::<NextChange>(conn)
-    .map(|row| row.at)
 }
 
 /// Whether a request may be answered from (and fill) the cache: anonymous GETs under `/v1/`,

@@ -3,7 +3,6 @@
 //! share one file.
 
 pub mod renditions;
-pub mod rights;
 pub mod verify;
 
 use std::fs::{self, File};

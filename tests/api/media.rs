@@ -408,14 +408,14 @@ async fn a_file_over_the_limit_is_a_413_with_nothing_left_behind() {
 }
 
 #[actix_web::test]
-async fn signed_in_users_see_unused_media_and_edit_its_metadata_with_if_match() {
+async fn editors_see_unused_media_and_edit_its_metadata_with_if_match() {
     let app = TestApp::spawn().await;
     let mut fx = Fixtures::open(&app);
     let id = fx.media(&images::png(4, 3))["id"]
         .as_str()
         .unwrap()
         .to_owned();
-    let auth = bearer(&app, Role::Contributor).await;
+    let auth = bearer(&app, Role::Editor).await;
     let path = format!("/v1/media/{id}");
 
     let read = app.get_with(&path, &[("authorization", &auth)]).await;
@@ -611,8 +611,9 @@ async fn an_image_declaring_too_many_pixels_is_a_422_naming_the_file() {
 }
 
 #[actix_web::test]
-async fn the_include_loaders_apply_the_callers_visibility_in_one_call() {
-    use newsdesk::auth::{Caller, UserCaller};
+async fn the_people_and_photos_of_stories_follow_the_viewers_visibility() {
+    use newsdesk::newsroom::story;
+    use newsdesk::newsroom::visibility::Viewer;
     let app = TestApp::spawn().await;
     let mut fx = Fixtures::open(&app);
     let speaker = fx.speaker("Amina Diallo");
@@ -630,36 +631,31 @@ async fn the_include_loaders_apply_the_callers_visibility_in_one_call() {
         .to_owned();
     fx.link_media(&published, &public_photo);
     fx.link_media(&draft, &draft_photo);
-    let editor = Caller::User(UserCaller {
-        id: "u1".into(),
-        email: "e@example.test".into(),
-        role: Role::Editor,
-    });
     let mut conn = fx.conn();
-    let quote_ids = vec![public_quote.clone(), draft_quote, "missing".to_owned()];
-    let media_ids = vec![public_photo.clone(), draft_photo];
+    let stories = vec![published.clone(), draft.clone(), "missing".to_owned()];
+    let now = newsdesk::time::now();
 
-    let public_quotes =
-        newsdesk::api::quotes::load_quotes(&mut conn, &quote_ids, &Caller::Anonymous).unwrap();
-    let editor_quotes = newsdesk::api::quotes::load_quotes(&mut conn, &quote_ids, &editor).unwrap();
-    let public_media =
-        newsdesk::api::media::load_media(&mut conn, &media_ids, &Caller::Anonymous, "http://h")
-            .unwrap();
-    let editor_media =
-        newsdesk::api::media::load_media(&mut conn, &media_ids, &editor, "http://h").unwrap();
+    let public_quotes = story::quotes_of(&mut conn, &stories, &Viewer::Public, &now).unwrap();
+    let editor_quotes = story::quotes_of(&mut conn, &stories, &Viewer::Staff, &now).unwrap();
+    let public_media = story::photos_of(&mut conn, &stories, &Viewer::Public, &now).unwrap();
+    let editor_media = story::photos_of(&mut conn, &stories, &Viewer::Staff, &now).unwrap();
     let speakers =
         newsdesk::api::speakers::load_speakers(&mut conn, std::slice::from_ref(&speaker)).unwrap();
 
-    assert_eq!(public_quotes.len(), 1);
-    assert_eq!(public_quotes[0].id, public_quote);
-    assert_eq!(editor_quotes.len(), 2);
-    assert_eq!(public_media.len(), 1);
-    assert_eq!(public_media[0].id, public_photo);
-    assert_eq!(
-        public_media[0].url,
-        format!("http://h/v1/media/{public_photo}/file")
-    );
-    assert_eq!(editor_media.len(), 2);
+    let quote_ids = |list: Option<&Vec<newsdesk::db::quotes::QuoteRow>>| -> Vec<String> {
+        list.map(|l| l.iter().map(|q| q.id.clone()).collect())
+            .unwrap_or_default()
+    };
+    let media_ids = |list: Option<&Vec<newsdesk::db::media::MediaRow>>| -> Vec<String> {
+        list.map(|l| l.iter().map(|m| m.id.clone()).collect())
+            .unwrap_or_default()
+    };
+    assert_eq!(quote_ids(public_quotes.get(&published)), [public_quote]);
+    assert!(!public_quotes.contains_key(&draft));
+    assert_eq!(quote_ids(editor_quotes.get(&draft)), [draft_quote]);
+    assert_eq!(media_ids(public_media.get(&published)), [public_photo]);
+    assert!(!public_media.contains_key(&draft));
+    assert_eq!(media_ids(editor_media.get(&draft)), [draft_photo]);
     assert_eq!(speakers[0].id, speaker);
 }
 

@@ -642,13 +642,13 @@ async fn only_editors_delete_speakers_and_the_deletion_is_recorded() {
 }
 
 #[actix_web::test]
-async fn signed_in_users_see_every_article_quoting_a_speaker_privately() {
+async fn editors_see_every_article_quoting_a_speaker_privately() {
     let app = TestApp::spawn().await;
     let mut fx = Fixtures::open(&app);
     let speaker = fx.speaker("Amina Diallo");
     let draft = fx.article("draft", None);
     fx.quote(&speaker, Some(&draft));
-    let auth = bearer(&app, newsdesk::auth::Role::Contributor).await;
+    let auth = bearer(&app, newsdesk::auth::Role::Editor).await;
 
     let response = app
         .get_with(

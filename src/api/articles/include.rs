@@ -4,17 +4,15 @@
 use std::collections::HashSet;
 
 use diesel::SqliteConnection;
-use diesel::prelude::*;
 use serde::Serialize;
 use utoipa::ToSchema;
 
 use crate::api::media::Media;
 use crate::api::quotes::Quote;
 use crate::api::speakers::{Speaker, load_speakers};
-use crate::db::media::MediaRow;
-use crate::db::quotes::QuoteRow;
-use crate::db::schema::{article_media, article_quotes, media, quotes};
 use crate::error::ApiError;
+use crate::newsroom::story;
+use crate::newsroom::visibility::Viewer;
 
 /// Which related resources were asked for.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -68,26 +66,19 @@ pub struct Included {
     pub media: Option<Vec<Media>>,
 }
 
-/// Loads what `set` asks for, for these articles: at most three queries in all. The quotes and
-/// photos are those the articles use, so a reader who may see the articles may see them too;
-/// with `partner_at` (a partner's request time), photos the partner may not republish are left
-/// out.
+/// Loads what `set` asks for, for these articles, with a fixed number of queries: the people
+/// and photos of the stories (see [`crate::newsroom::story`]) that `viewer` may see at `now`.
 pub fn load(
     conn: &mut SqliteConnection,
     article_ids: &[String],
     set: IncludeSet,
     public_url: &str,
-    partner_at: Option<&str>,
+    viewer: &Viewer,
+    now: &str,
 ) -> Result<Included, ApiError> {
     let mut included = Included::default();
     if set.quotes || set.speakers {
-        let found: Vec<Quote> = quotes::table
-            .inner_join(article_quotes::table)
-            .filter(article_quotes::article_id.eq_any(article_ids))
-            .select(QuoteRow::as_select())
-            .distinct()
-            .order(quotes::id.asc())
-            .load(conn)?
+        let found: Vec<Quote> = story::quotes_used_by(conn, article_ids, viewer, now)?
             .into_iter()
             .map(Quote::from)
             .collect();
@@ -108,22 +99,10 @@ pub fn load(
         }
     }
     if set.media {
-        let mut query = media::table
-            .inner_join(article_media::table)
-            .filter(article_media::article_id.eq_any(article_ids))
-            .into_boxed();
-        if let Some(now) = partner_at {
-            query = query.filter(diesel::dsl::sql::<diesel::sql_types::Bool>(
-                &crate::media::rights::syndicable_media(now),
-            ));
-        }
-        let rows: Vec<MediaRow> = query
-            .select(MediaRow::as_select())
-            .distinct()
-            .order(media::id.asc())
-            .load(conn)?;
+        let photos = story::photos_used_by(conn, article_ids, viewer, now)?;
         included.media = Some(
-            rows.into_iter()
+            photos
+                .into_iter()
                 .map(|row| Media::from_row(row, public_url))
                 .collect(),
         );

@@ -12,6 +12,7 @@ use crate::auth::{Caller, Editor, SignedIn};
 use crate::db::articles::{self as store, ArticleRow};
 use crate::error::{ApiError, FieldError};
 use crate::http::cache::{check_if_match_values, if_match_values};
+use crate::newsroom::visibility::Viewer;
 use crate::state::AppState;
 
 /// When to publish.
@@ -55,20 +56,22 @@ where
         .db
         .write(move |conn| {
             let now = crate::time::now();
-            let row = visible(&caller, store::find(conn, &key)?, &key, &now)?;
+            let row = visible(conn, &caller, &key, &now)?;
             if !if_match.is_empty() {
                 check_if_match_values(&if_match, row.version)?;
             }
+            // Released to readers before this change (embargoes aside): only then is taking it
+            // back an `unpublish` in the change feed.
+            let was_out =
+                store::find_visible(conn, &row.id, &Viewer::Partner { embargoed: true }, &now)?
+                    .is_some();
             let mut changes = change(&row, &now)?;
             changes.updated_at = now.clone();
             changes.version = row.version + 1;
             store::update(conn, &row.id, &changes)?;
             let saved = store::find(conn, &row.id)?
                 .ok_or_else(|| ApiError::internal("the article vanished"))?;
-            let operation = if operation == "unpublish"
-                && !store::is_publicly_visible(&row, &now, true)
-                && row.status != "scheduled"
-            {
+            let operation = if operation == "unpublish" && !was_out && row.status != "scheduled" {
                 "update"
             } else {
                 operation

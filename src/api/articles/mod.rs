@@ -10,10 +10,11 @@ pub mod write;
 use serde::{Deserialize, Deserializer, Serialize};
 use utoipa::ToSchema;
 
-use crate::auth::{Caller, Role, Scope};
+use crate::auth::{Caller, Role};
 use crate::content::Block;
-use crate::db::articles::{self as store, ArticleRow, Visibility};
+use crate::db::articles::{self as store, ArticleRow};
 use crate::error::ApiError;
+use crate::newsroom::visibility::Viewer;
 
 pub use include::Included;
 
@@ -312,44 +313,16 @@ pub fn last_modified(row: &ArticleRow, now: &str) -> Option<chrono::DateTime<chr
     crate::time::parse(latest)
 }
 
-/// The articles a caller may see in lists.
-pub fn visibility_for(caller: &Caller) -> Visibility {
-    if caller.has_role(Role::Editor) {
-        Visibility::All
-    } else if let Some(user) = caller.user() {
-        Visibility::PublicAndOwn {
-            user_id: user.id.clone(),
-        }
-    } else {
-        Visibility::Public {
-            see_embargoed: caller.has_scope(Scope::EmbargoedRead),
-        }
-    }
-}
-
-/// True when the caller may see this article at all.
-pub fn can_see(caller: &Caller, row: &ArticleRow, now: &str) -> bool {
-    match visibility_for(caller) {
-        Visibility::All => true,
-        Visibility::PublicAndOwn { user_id } => {
-            row.author_id.as_deref() == Some(user_id.as_str())
-                || store::is_publicly_visible(row, now, false)
-        }
-        Visibility::Public { see_embargoed } => store::is_publicly_visible(row, now, see_embargoed),
-    }
-}
-
-/// The article with this id or slug, if the caller may see it; 404 otherwise.
+/// The article with this id or slug, if the caller may see it at `now`; 404 otherwise (an
+/// article the caller may not see answers as if absent).
 pub fn visible(
+    conn: &mut diesel::SqliteConnection,
     caller: &Caller,
-    row: Option<ArticleRow>,
     key: &str,
     now: &str,
 ) -> Result<ArticleRow, ApiError> {
-    match row {
-        Some(row) if can_see(caller, &row, now) => Ok(row),
-        _ => Err(ApiError::not_found("article", key)),
-    }
+    store::find_visible(conn, key, &Viewer::of(caller), now)?
+        .ok_or_else(|| ApiError::not_found("article", key))
 }
 
 /// Requires a signed-in user: 401 without credentials, 403 for partner keys.

@@ -10,13 +10,14 @@ use utoipa::{IntoParams, ToSchema};
 use super::include::{self, IncludeSet, Included};
 use super::{
     Article, ArticleSummary, SUMMARY_FIELDS, article_from_row, last_modified, summary_from_row,
-    visibility_for, visible,
+    visible,
 };
 use crate::api::pagination::{self, Cursor};
 use crate::auth::Caller;
 use crate::db::articles::{self as store, After, ListFilter, SortField};
 use crate::error::ApiError;
 use crate::http::cache::{CachePolicy, conditional, conditional_resource};
+use crate::newsroom::visibility::Viewer;
 use crate::state::AppState;
 
 /// Query parameters of a single-article read.
@@ -62,7 +63,7 @@ pub async fn get_article(
     let set = IncludeSet::parse(query.include.as_deref())?;
     let policy = CachePolicy::for_caller(&caller, state.settings.cache_max_age);
     let public_url = state.public_url.to_string();
-    let partner_at = crate::media::rights::partner_at(&caller);
+    let viewer = Viewer::of(&caller);
     let now = crate::time::now();
     let (row, included) = {
         let now = now.clone();
@@ -70,14 +71,15 @@ pub async fn get_article(
         state
             .db
             .read(move |conn| {
-                let row = visible(&caller, store::find(conn, &key)?, &key, &now)?;
+                let row = visible(conn, &caller, &key, &now)?;
                 let included = if set.any() {
                     Some(include::load(
                         conn,
                         std::slice::from_ref(&row.id),
                         set,
                         &public_url,
-                        partner_at.as_deref(),
+                        &viewer,
+                        &now,
                     )?)
                 } else {
                     None
@@ -323,7 +325,7 @@ pub async fn list_articles(
     let now = crate::time::now();
     let filter = ListFilter {
         now: now.clone(),
-        visibility: visibility_for(&caller),
+        viewer: Viewer::of(&caller),
         section: query.section,
         // An empty `tag=` counts as absent, like every other empty parameter.
         tags: query.tag.into_iter().filter(|t| !t.is_empty()).collect(),
@@ -336,7 +338,6 @@ pub async fn list_articles(
     };
     let policy = CachePolicy::for_caller(&caller, state.settings.cache_max_age);
     let public_url = state.public_url.to_string();
-    let partner_at = crate::media::rights::partner_at(&caller);
     let (mut rows, total, included) = {
         let public_url = public_url.clone();
         state
@@ -359,7 +360,8 @@ pub async fn list_articles(
                         &shown,
                         set,
                         &public_url,
-                        partner_at.as_deref(),
+                        &filter.viewer,
+                        &filter.now,
                     )?)
                 } else {
                     None

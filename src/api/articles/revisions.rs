@@ -85,7 +85,7 @@ pub async fn list_article_revisions(
         .db
         .read(move |conn| {
             let now = crate::time::now();
-            let row = visible(&caller, store::find(conn, &key)?, &key, &now)?;
+            let row = visible(conn, &caller, &key, &now)?;
             Ok(store::revisions(conn, &row.id)?)
         })
         .await?;
@@ -133,7 +133,7 @@ pub async fn get_article_revision(
         .db
         .read(move |conn| {
             let now = crate::time::now();
-            let article = visible(&caller, store::find(conn, &key)?, &key, &now)?;
+            let article = visible(conn, &caller, &key, &now)?;
             store::revision(conn, &article.id, number)?.ok_or_else(|| ApiError::NotFound {
                 detail: format!("article `{key}` has no revision {number}"),
             })

@@ -661,7 +661,7 @@ pub async fn update_article(
         .db
         .write(move |conn| {
             let now = crate::time::now();
-            let row = visible(&caller, store::find(conn, &key)?, &key, &now)?;
+            let row = visible(conn, &caller, &key, &now)?;
             require_can_edit(&caller, &row)?;
             check_if_match_values(&if_match, row.version)?;
             let draft = merge(&row, patch)?;
@@ -815,7 +815,7 @@ pub async fn delete_article(
         .db
         .write(move |conn| {
             let now = crate::time::now();
-            let row = visible(&caller, store::find(conn, &key)?, &key, &now)?;
+            let row = visible(conn, &caller, &key, &now)?;
             require_can_edit(&caller, &row)?;
             check_if_match_values(&if_match, row.version)?;
             store::delete(conn, &row.id)?;

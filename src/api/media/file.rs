@@ -10,13 +10,13 @@ use utoipa::{IntoParams, ToSchema};
 use super::find_visible;
 use crate::api::crud::NoQuery;
 use crate::auth::{Caller, Contributor, SignedIn};
-use crate::db::content_support::public_media;
 use crate::db::media as db;
 use crate::error::{ApiError, Problem, problem_response};
 use crate::http::cache::{http_date, if_none_match_hits};
 use crate::imaging::Format;
 use crate::media::renditions::{self, CropCache, CropSpec};
 use crate::media::{MediaStore, RangeRequest, parse_range, sha256_hex};
+use crate::newsroom::visibility::Viewer;
 use crate::state::AppState;
 
 /// The largest `w` or `h` that may be asked for.
@@ -161,7 +161,10 @@ pub async fn get_media_file(
             state
                 .db
                 .read(move |conn| {
-                    Ok(db::find(conn, &id, Some(&public_media(&crate::time::now())))?.is_some())
+                    Ok(
+                        db::find_visible(conn, &id, &Viewer::Public, &crate::time::now())?
+                            .is_some(),
+                    )
                 })
                 .await?
         }

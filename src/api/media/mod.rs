@@ -12,7 +12,7 @@ pub use upload::{
 };
 
 use actix_web::{HttpRequest, HttpResponse, delete, get, patch, web};
-use diesel::sqlite::SqliteConnection;
+
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
@@ -27,6 +27,7 @@ use crate::db::media::{self as db, MediaChanges, MediaRow};
 use crate::error::ApiError;
 use crate::http::cache::{CachePolicy, conditional_resource};
 use crate::media::MediaStore;
+use crate::newsroom::visibility::Viewer;
 use crate::state::AppState;
 
 const TEXT_MAX: usize = 2_000;
@@ -280,24 +281,6 @@ const MEDIA_SORTS: &[(&str, &str)] = &[
     ("updated_at", "media.updated_at"),
 ];
 
-/// Loads media by id in one query, for `include=media`, leaving out those the caller may not
-/// see (the public sees media used by a visible article or by a speaker).
-pub fn load_media(
-    conn: &mut SqliteConnection,
-    ids: &[String],
-    caller: &Caller,
-    public_url: &str,
-) -> Result<Vec<Media>, ApiError> {
-    if ids.is_empty() {
-        return Ok(Vec::new());
-    }
-    let filter = crate::media::rights::media_filter(caller);
-    Ok(db::by_ids(conn, ids, filter.as_deref())?
-        .into_iter()
-        .map(|row| Media::from_row(row, public_url))
-        .collect())
-}
-
 fn check_expiry(checks: &mut Checks, value: Option<&str>) {
     if let Some(text) = value
         && crate::time::parse(text).is_none()
@@ -348,12 +331,13 @@ pub async fn list_media(
         fetch: limit + 1,
     };
     let want_total = query.count == Some(true);
-    let filter = crate::media::rights::media_filter(&caller);
+    let viewer = Viewer::of(&caller);
+    let now = crate::time::now();
     let public_url = state.public_url.to_string();
     let page = state
         .db
         .read(move |conn| {
-            let rows = db::list(conn, filter.as_deref(), &keyset)?;
+            let rows = db::list(conn, &viewer, &now, &keyset)?;
             let (rows, next_cursor) = paginate(rows, limit, &fingerprint, |row| {
                 let key = match sort.field {
                     "updated_at" => row.updated_at.clone(),
@@ -362,7 +346,7 @@ pub async fn list_media(
                 (key, row.id.clone())
             });
             let total = if want_total {
-                Some(db::count(conn, filter.as_deref())?)
+                Some(db::count(conn, &viewer, &now)?)
             } else {
                 None
             };
@@ -388,11 +372,12 @@ pub async fn list_media(
 
 /// The media item `id` if `caller` may see it, else a 404.
 async fn find_visible(state: &AppState, caller: &Caller, id: String) -> Result<MediaRow, ApiError> {
-    let filter = crate::media::rights::media_filter(caller);
+    let viewer = Viewer::of(caller);
     state
         .db
         .read(move |conn| {
-            db::find(conn, &id, filter.as_deref())?.ok_or_else(|| ApiError::not_found("media", &id))
+            db::find_visible(conn, &id, &viewer, &crate::time::now())?
+                .ok_or_else(|| ApiError::not_found("media", &id))
         })
         .await
 }
@@ -488,8 +473,7 @@ pub async fn update_media(
     let media = state
         .db
         .write(move |conn| {
-            let current =
-                db::find(conn, &id, None)?.ok_or_else(|| ApiError::not_found("media", &id))?;
+            let current = db::find(conn, &id)?.ok_or_else(|| ApiError::not_found("media", &id))?;
             if_match.check(current.version)?;
             let now = crate::time::now();
             let changes = MediaChanges {
@@ -569,7 +553,7 @@ pub async fn delete_media(
         .db
         .write(move |conn| {
             let current =
-                db::find(conn, &id, None)?.ok_or_else(|| ApiError::not_found("media", &id))?;
+                db::find(conn, &id)?.ok_or_else(|| ApiError::not_found("media", &id))?;
             if_match.check(current.version)?;
             let (articles, speakers) = db::usage(conn, &current.id)?;
             if articles > 0 || speakers > 0 {

@@ -4,9 +4,7 @@ use actix_web::{HttpRequest, HttpResponse, get, web};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use crate::api::crud::{
-    self, ListPage, Sort, decode_cursor, paginate, parse_fields, sees_everything,
-};
+use crate::api::crud::{self, ListPage, Sort, decode_cursor, paginate, parse_fields};
 use crate::api::pagination;
 use crate::api::quotes::{QuoteListQuery, list_quotes_for};
 use crate::auth::Caller;
@@ -14,6 +12,7 @@ use crate::db::content_support::{Keyset, latest_change_at};
 use crate::db::quotes::QuoteFilter;
 use crate::db::speakers::{self as db, QuotingArticleRow};
 use crate::error::ApiError;
+use crate::newsroom::visibility::Viewer;
 use crate::state::AppState;
 
 use super::{find_speaker, policy};
@@ -150,7 +149,9 @@ pub async fn list_speaker_quotes(
     let speaker = find_speaker(&state, path.into_inner()).await?;
     let filter = QuoteFilter {
         speaker_id: Some(speaker.id),
-        ..QuoteFilter::default()
+        article_id: None,
+        viewer: Viewer::of(&caller),
+        now: crate::time::now(),
     };
     list_quotes_for(req, state, caller, filter, query.into_inner()).await
 }
@@ -189,14 +190,15 @@ pub async fn list_speaker_articles(
         fetch: limit + 1,
     };
     let want_total = query.count == Some(true);
-    let visible_at = (!sees_everything(&caller)).then(crate::time::now);
+    let viewer = Viewer::of(&caller);
+    let now = crate::time::now();
     let key = path.into_inner();
     let page = state
         .db
         .read(move |conn| {
             let speaker =
                 db::find(conn, &key)?.ok_or_else(|| ApiError::not_found("speaker", &key))?;
-            let rows = db::quoting_articles(conn, &speaker.id, visible_at.as_deref(), &keyset)?;
+            let rows = db::quoting_articles(conn, &speaker.id, &viewer, &now, &keyset)?;
             let (rows, next_cursor) = paginate(rows, limit, &fingerprint, |row| {
                 let key = match sort.field {
                     "created_at" => row.created_at.clone(),
@@ -206,11 +208,7 @@ pub async fn list_speaker_articles(
                 (key, row.id.clone())
             });
             let total = if want_total {
-                Some(db::quoting_article_count(
-                    conn,
-                    &speaker.id,
-                    visible_at.as_deref(),
-                )?)
+                Some(db::quoting_article_count(conn, &speaker.id, &viewer, &now)?)
             } else {
                 None
             };
