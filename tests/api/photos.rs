@@ -416,7 +416,7 @@ async fn anonymous_file_reads_are_kept_per_format_and_ranges_always_reach_the_di
 
 #[actix_web::test]
 async fn crops_have_the_asked_size_keep_the_focal_point_and_are_made_once() {
-    let app = TestApp::spawn().await;
+    let app = TestApp::spawn_with(|s| s.rendition_widths = vec![100]).await;
     let mut fx = Fixtures::open(&app);
     // Black, with a white block at the far right where the focal point is.
     let picture = image::RgbImage::from_fn(800, 200, |x, _| {
@@ -470,7 +470,11 @@ async fn crops_have_the_asked_size_keep_the_focal_point_and_are_made_once() {
 
 #[actix_web::test]
 async fn the_crop_cache_stays_within_its_byte_budget() {
-    let app = TestApp::spawn_with(|s| s.crop_cache_bytes = 3_000).await;
+    let app = TestApp::spawn_with(|s| {
+        s.crop_cache_bytes = 3_000;
+        s.rendition_widths = vec![40, 50, 60, 70, 80, 90];
+    })
+    .await;
     let mut fx = Fixtures::open(&app);
     let (id, _) = public_photo(&app, &mut fx, &[], &images::jpeg(400, 300)).await;
 
@@ -490,6 +494,85 @@ async fn the_crop_cache_stays_within_its_byte_budget() {
 }
 
 #[actix_web::test]
+async fn crops_come_only_in_the_offered_ratios_at_the_rendition_widths() {
+    let app = TestApp::spawn().await;
+    let mut fx = Fixtures::open(&app);
+    let (id, _) = public_photo(&app, &mut fx, &[], &images::jpeg(1200, 900)).await;
+    let file = |query: &str| format!("/v1/media/{id}/file?{query}");
+
+    let wide = app.get(&file("w=640&h=360")).await;
+    let classic = app.get(&file("w=320&h=240")).await;
+    let square = app.get(&file("w=1024&h=1024")).await;
+    let odd_height = app.get(&file("w=640&h=400")).await;
+    let odd_width = app.get(&file("w=600&h=600")).await;
+
+    assert_eq!(wide.status, 200);
+    assert_eq!(decode(&wide.body), (640, 360));
+    assert_eq!(decode(&classic.body), (320, 240));
+    // The original is only 900 high: the square crop is the largest it allows.
+    assert_eq!(decode(&square.body), (900, 900));
+    let problem = odd_height.problem(400);
+    assert_eq!(problem["errors"][0]["field"], "h");
+    let message = problem["errors"][0]["message"].as_str().unwrap();
+    assert!(
+        message.contains("640 (1:1), 360 (16:9), 480 (4:3)"),
+        "{message}"
+    );
+    let problem = odd_width.problem(400);
+    assert_eq!(problem["errors"][0]["field"], "w");
+    assert!(
+        problem.to_string().contains("320, 640, 1024, 1600"),
+        "{problem}"
+    );
+}
+
+#[actix_web::test]
+async fn the_configured_crop_sizes_replace_the_default_ratios() {
+    let app = TestApp::spawn_with(|s| {
+        s.crop_sizes = vec![newsdesk::config::AspectRatio {
+            width: 3,
+            height: 2,
+        }];
+    })
+    .await;
+    let mut fx = Fixtures::open(&app);
+    let (id, _) = public_photo(&app, &mut fx, &[], &images::jpeg(1200, 900)).await;
+
+    let offered = app.get(&format!("/v1/media/{id}/file?w=320&h=213")).await;
+    let default_square = app.get(&format!("/v1/media/{id}/file?w=320&h=320")).await;
+
+    assert_eq!(decode(&offered.body), (320, 213));
+    assert_eq!(default_square.problem(400)["errors"][0]["field"], "h");
+}
+
+#[actix_web::test]
+async fn crops_are_made_a_bounded_number_at_a_time_and_cached_ones_need_no_turn() {
+    let app = TestApp::spawn_with(|s| {
+        s.crop_concurrency = 1;
+        s.crop_wait = std::time::Duration::from_millis(100);
+    })
+    .await;
+    let mut fx = Fixtures::open(&app);
+    let (id, _) = public_photo(&app, &mut fx, &[], &images::jpeg(400, 300)).await;
+    let path = format!("/v1/media/{id}/file?w=320&h=320");
+
+    // The one turn is taken: a crop that has to be made waits, then gives up.
+    let turn = app.state.crops.permit().await.unwrap();
+    let while_busy = app.get(&path).await;
+    drop(turn);
+    let made = app.get(&path).await;
+    let turn = app.state.crops.permit().await.unwrap();
+    let from_cache = app.get(&path).await;
+    drop(turn);
+
+    while_busy.problem(503);
+    assert_eq!(while_busy.header("retry-after"), Some("1"));
+    assert_eq!(made.status, 200);
+    assert_eq!(from_cache.status, 200);
+    assert_eq!(from_cache.body, made.body);
+}
+
+#[actix_web::test]
 async fn bad_file_parameters_are_400s_naming_the_parameter() {
     let app = TestApp::spawn().await;
     let mut fx = Fixtures::open(&app);
@@ -500,6 +583,8 @@ async fn bad_file_parameters_are_400s_naming_the_parameter() {
         ("w=10&h=0", "h"),
         ("w=10&h=5000", "h"),
         ("h=10", "h"),
+        ("w=100&h=100", "w"),
+        ("w=320&h=200", "h"),
         ("w=10&format=avif", "format"),
     ];
 
@@ -685,7 +770,7 @@ async fn deleting_a_photo_removes_its_original_renditions_and_crops_from_disk() 
     let id = id_of(&upload(&app, &auth, &images::jpeg(700, 500)).await);
     let crop = app
         .get_with(
-            &format!("/v1/media/{id}/file?w=50&h=50"),
+            &format!("/v1/media/{id}/file?w=320&h=320"),
             &[("authorization", &auth)],
         )
         .await;
