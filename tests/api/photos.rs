@@ -360,10 +360,7 @@ async fn w_serves_the_smallest_rendition_wide_enough_and_webp_to_clients_that_ac
     assert_eq!(forced.header("content-type"), Some("image/webp"));
     assert_eq!(decode(&original.body), (1200, 900));
     for response in [&small, &webp, &original] {
-        assert_eq!(
-            response.header("cache-control"),
-            Some("public, max-age=31536000, immutable")
-        );
+        assert_eq!(response.header("cache-control"), Some("public, max-age=60"));
         let etag = response.header("etag").unwrap();
         assert!(etag.starts_with('"'));
         assert_eq!(
@@ -457,10 +454,7 @@ async fn crops_have_the_asked_size_keep_the_focal_point_and_are_made_once() {
     );
     assert_eq!(second.body, first.body);
     assert_eq!(second.header("etag"), first.header("etag"));
-    assert_eq!(
-        first.header("cache-control"),
-        Some("public, max-age=31536000, immutable")
-    );
+    assert_eq!(first.header("cache-control"), Some("public, max-age=60"));
     assert_eq!(webp.header("content-type"), Some("image/webp"));
     assert_eq!(decode(&webp.body), (100, 100));
     assert_eq!(revalidated.status, 304);
@@ -570,6 +564,71 @@ async fn crops_are_made_a_bounded_number_at_a_time_and_cached_ones_need_no_turn(
     assert_eq!(made.status, 200);
     assert_eq!(from_cache.status, 200);
     assert_eq!(from_cache.body, made.body);
+}
+
+#[actix_web::test]
+async fn photo_files_are_cached_no_longer_than_their_usage_date_and_visibility_allow() {
+    let app = TestApp::spawn_with(|s| s.cache_max_age = 86_400).await;
+    let mut fx = Fixtures::open(&app);
+    let editor = bearer(&app, Role::Editor).await;
+    let soon = newsdesk::time::format(chrono::Utc::now() + chrono::Duration::seconds(600));
+    let (lapsing, _) = public_photo(
+        &app,
+        &mut fx,
+        &[("usage_expires", soon.as_str())],
+        &images::jpeg(400, 300),
+    )
+    .await;
+    let (published, _) = public_photo(&app, &mut fx, &[], &images::png(400, 300)).await;
+    let unused = id_of(&upload(&app, &editor, &images::jpeg(64, 48)).await);
+    let expired = id_of(
+        &upload_with(
+            &app,
+            &editor,
+            &[("usage_expires", "2020-01-01T00:00:00Z")],
+            &images::gif(40, 30),
+        )
+        .await,
+    );
+    let file = |id: &str, query: &str| format!("/v1/media/{id}/file{query}");
+    let as_editor = [("authorization", editor.as_str())];
+
+    let lapsing_original = app.get(&file(&lapsing, "")).await;
+    let lapsing_rendition = app.get(&file(&lapsing, "?w=320")).await;
+    let published_original = app.get(&file(&published, "")).await;
+    let unused_original = app.get_with(&file(&unused, ""), &as_editor).await;
+    let unused_crop = app
+        .get_with(&file(&unused, "?w=320&h=240"), &as_editor)
+        .await;
+    let expired_original = app.get_with(&file(&expired, ""), &as_editor).await;
+
+    for lapsing in [&lapsing_original, &lapsing_rendition] {
+        let control = lapsing.header("cache-control").unwrap();
+        let max_age: u64 = control
+            .strip_prefix("public, max-age=")
+            .unwrap_or_else(|| panic!("{control}"))
+            .parse()
+            .unwrap_or_else(|_| panic!("{control}"));
+        assert!((500..=600).contains(&max_age), "{control}");
+    }
+    // Visible only through a published article: short-lived, as an unpublish can hide it.
+    assert_eq!(
+        published_original.header("cache-control"),
+        Some("public, max-age=86400")
+    );
+    assert_eq!(
+        unused_original.header("cache-control"),
+        Some("private, max-age=31536000, immutable")
+    );
+    // A crop moves with the focal point, so it is never immutable.
+    assert_eq!(
+        unused_crop.header("cache-control"),
+        Some("private, max-age=86400")
+    );
+    assert_eq!(
+        expired_original.header("cache-control"),
+        Some("private, max-age=0")
+    );
 }
 
 #[actix_web::test]

@@ -16,13 +16,12 @@ use crate::error::{ApiError, Problem, problem_response};
 use crate::http::cache::{http_date, if_none_match_hits};
 use crate::imaging::Format;
 use crate::media::renditions::{self, CropCache, CropSpec};
+use crate::media::rights::{FileAudience, file_cache_control};
 use crate::media::{MediaStore, RangeRequest, parse_range, sha256_hex};
 use crate::state::AppState;
 
 /// The largest `w` or `h` that may be asked for.
 pub const MAX_DIMENSION: i64 = 4096;
-/// Files never change under their URL: caches may keep them for a year.
-const FILE_MAX_AGE: &str = "max-age=31536000, immutable";
 
 /// The bytes of an image file.
 #[derive(ToSchema)]
@@ -105,9 +104,9 @@ fn format_of(content_type: &str) -> Result<Format, ApiError> {
 /// rendition at least `W` wide (the original when none is), WebP when the client accepts it.
 /// `?w=W&h=H`: a crop around the focal point in one of the offered sizes, made once (a bounded
 /// number at a time) and then served from the crop cache.
-/// Every answer carries a strong `ETag`, `Cache-Control: public, max-age=31536000, immutable`
-/// (`private` instead for photos the public may not see), 304 on a current copy and single
-/// byte ranges (206).
+/// Every answer carries a strong `ETag`, a `Cache-Control` whose lifetime never outlasts the
+/// photo's `usage_expires` or its visibility (see [`file_cache_control`]), 304 on a current
+/// copy and single byte ranges (206).
 #[utoipa::path(
     tag = "media",
     params(("id" = String, Path, description = "Media id"), MediaFileQuery,
@@ -118,7 +117,7 @@ fn format_of(content_type: &str) -> Result<Format, ApiError> {
         (status = 200, description = "The whole file", content(
             (ImageFile = "image/jpeg"), (ImageFile = "image/png"), (ImageFile = "image/webp"), (ImageFile = "image/gif")),
             headers(("ETag" = String, description = "Strong: the SHA-256 of the file, or of what a crop is made from"),
-                    ("Cache-Control" = String, description = "`public, max-age=31536000, immutable` (`private, …` for photos the public may not see)"),
+                    ("Cache-Control" = String, description = "Photos the public may see: `public, max-age=N` with N the `max-age` of public reads (`NEWSDESK_CACHE_MAX_AGE`, 60 s by default), never `immutable`, as an unpublish can hide them. Otherwise `private`: `max-age=31536000, immutable` for an original or rendition sent to staff who see every photo, the short lifetime for crops (they move with the focal point). In every case `max-age` ends no later than the photo's `usage_expires` (`max-age=0` once past it)"),
                     ("Vary" = String, description = "`Accept` when the format was negotiated"),
                     ("Accept-Ranges" = String, description = "`bytes`"),
                     ("X-Content-Type-Options" = String, description = "`nosniff`"))),
@@ -248,10 +247,16 @@ pub async fn get_media_file(
     } else {
         HttpResponse::Ok()
     };
-    let scope = if public { "public" } else { "private" };
+    let audience = FileAudience::of(&caller, public, matches!(target, Target::Stored { .. }));
+    let cache_control = file_cache_control(
+        audience,
+        row.usage_expires.as_deref(),
+        chrono::Utc::now(),
+        u64::from(state.settings.cache_max_age),
+    );
     builder
         .insert_header((header::ETAG, etag.clone()))
-        .insert_header((header::CACHE_CONTROL, format!("{scope}, {FILE_MAX_AGE}")))
+        .insert_header((header::CACHE_CONTROL, cache_control))
         .insert_header((header::ACCEPT_RANGES, "bytes"))
         .insert_header((header::X_CONTENT_TYPE_OPTIONS, "nosniff"));
     if let Some(at) = last_modified {
