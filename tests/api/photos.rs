@@ -544,6 +544,8 @@ async fn crops_are_made_a_bounded_number_at_a_time_and_cached_ones_need_no_turn(
     let app = TestApp::spawn_with(|s| {
         s.crop_concurrency = 1;
         s.crop_wait = std::time::Duration::from_millis(100);
+        // Off, so the second read reaches the crop cache rather than the kept response.
+        s.response_cache_bytes = 0;
     })
     .await;
     let mut fx = Fixtures::open(&app);
