@@ -419,6 +419,8 @@ async fn the_delivery_time_check_resolves_names_before_judging_them() {
     let reason = refused.unwrap_err();
     assert!(reason.contains("(loopback)"), "{reason}");
     assert!(reason.contains("not globally reachable"), "{reason}");
+    let nat64 = newsdesk::webhooks::check_target("http://[64:ff9b::7f00:1]:9/hook", false).await;
+    assert!(nat64.unwrap_err().contains("carries 127.0.0.1"));
     let target = allowed.unwrap();
     assert!(!target.addresses.is_empty());
     assert!(target.addresses.iter().all(|a| a.ip().is_loopback()));
