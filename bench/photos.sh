@@ -134,10 +134,10 @@ def serve(path, rounds=50):
 mid = media["id"]
 original_ms, original_len = serve(f"/v1/media/{mid}/file")
 rendition_ms, rendition_len = serve(f"/v1/media/{mid}/file?w=640")
-crop_first = time.perf_counter(); call("GET", f"/v1/media/{mid}/file?w=300&h=300", headers={"authorization": auth})
+crop_first = time.perf_counter(); call("GET", f"/v1/media/{mid}/file?w=320&h=320", headers={"authorization": auth})
 crop_first = (time.perf_counter() - crop_first) * 1000
-crop_ms, _ = serve(f"/v1/media/{mid}/file?w=300&h=300")
+crop_ms, _ = serve(f"/v1/media/{mid}/file?w=320&h=320")
 print(f"serving the original ({original_len} bytes): {original_ms:.2f} ms per request")
 print(f"serving the 640 rendition ({rendition_len} bytes): {rendition_ms:.2f} ms per request")
-print(f"300x300 crop: first {crop_first:.1f} ms (made), then {crop_ms:.2f} ms per request (cached)")
+print(f"320x320 crop: first {crop_first:.1f} ms (made), then {crop_ms:.2f} ms per request (cached)")
 PY

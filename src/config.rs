@@ -26,6 +26,15 @@ pub struct Rate {
     pub period: Duration,
 }
 
+/// An aspect ratio a focal-point crop may have, e.g. 16:9.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AspectRatio {
+    /// Width part, 1..=100.
+    pub width: u32,
+    /// Height part, 1..=100.
+    pub height: u32,
+}
+
 /// Output format of the structured logs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum LogFormat {
@@ -72,6 +81,12 @@ pub struct Settings {
     pub rendition_widths: Vec<u32>,
     /// `NEWSDESK_CROP_CACHE_BYTES`: the most disk the cache of focal-point crops may use.
     pub crop_cache_bytes: u64,
+    /// `NEWSDESK_CROP_SIZES`: the aspect ratios crops come in, each at every rendition width.
+    pub crop_sizes: Vec<AspectRatio>,
+    /// `NEWSDESK_CROP_CONCURRENCY`: crops being made at once (0 = one per core).
+    pub crop_concurrency: usize,
+    /// `NEWSDESK_CROP_WAIT_MS`: how long a crop waits for its turn before a 503.
+    pub crop_wait: Duration,
     /// `NEWSDESK_RESPONSE_CACHE_BYTES`: memory for anonymous read responses kept between
     /// writes (0 turns the cache off).
     pub response_cache_bytes: u64,
@@ -234,6 +249,17 @@ impl Settings {
                 value("NEWSDESK_CROP_CACHE_BYTES"),
                 256 * 1024 * 1024,
             )?,
+            crop_sizes: parse_ratios(value("NEWSDESK_CROP_SIZES"))?,
+            crop_concurrency: parse_num(
+                "NEWSDESK_CROP_CONCURRENCY",
+                value("NEWSDESK_CROP_CONCURRENCY"),
+                0,
+            )?,
+            crop_wait: Duration::from_millis(parse_num(
+                "NEWSDESK_CROP_WAIT_MS",
+                value("NEWSDESK_CROP_WAIT_MS"),
+                10_000,
+            )?),
             response_cache_bytes: parse_num(
                 "NEWSDESK_RESPONSE_CACHE_BYTES",
                 value("NEWSDESK_RESPONSE_CACHE_BYTES"),
@@ -342,6 +368,40 @@ fn parse_widths(v: Option<String>) -> Result<Vec<u32>, ConfigError> {
     widths.sort_unstable();
     widths.dedup();
     Ok(widths)
+}
+
+/// Parses a comma-separated list of aspect ratios such as `1:1,16:9,4:3` (the default), each
+/// part 1 to 100, duplicates (also `2:2` next to `1:1`) removed.
+fn parse_ratios(v: Option<String>) -> Result<Vec<AspectRatio>, ConfigError> {
+    let text = v.unwrap_or_else(|| "1:1,16:9,4:3".to_owned());
+    let part = |p: &str| {
+        p.trim()
+            .parse::<u32>()
+            .ok()
+            .filter(|n| (1..=100).contains(n))
+    };
+    let mut ratios: Vec<AspectRatio> = Vec::new();
+    for item in text.split(',') {
+        let ratio = item
+            .split_once(':')
+            .and_then(|(w, h)| Some((part(w)?, part(h)?)))
+            .ok_or_else(|| {
+                invalid(
+                    "NEWSDESK_CROP_SIZES",
+                    format!("`{text}` is not a comma-separated list of ratios like 1:1,16:9,4:3 (each part 1 to 100)"),
+                )
+            })?;
+        let same = |r: &AspectRatio| {
+            u64::from(r.width) * u64::from(ratio.1) == u64::from(ratio.0) * u64::from(r.height)
+        };
+        if !ratios.iter().any(same) {
+            ratios.push(AspectRatio {
+                width: ratio.0,
+                height: ratio.1,
+            });
+        }
+    }
+    Ok(ratios)
 }
 
 /// Parses rates such as `600/min`, `10/15min`, `5/s`, `1000/hour`, or `0` (off).
@@ -459,6 +519,19 @@ mod tests {
         assert_eq!(s.rendition_widths, vec![400, 800]);
         let err = settings(&[("NEWSDESK_RENDITION_WIDTHS", "400,huge")]).unwrap_err();
         assert_eq!(err.variable, "NEWSDESK_RENDITION_WIDTHS");
+    }
+
+    #[test]
+    fn crop_sizes_default_to_square_wide_and_classic_and_are_checked() {
+        let ratio = |width, height| AspectRatio { width, height };
+        let s = settings(&[]).unwrap();
+        assert_eq!(s.crop_sizes, vec![ratio(1, 1), ratio(16, 9), ratio(4, 3)]);
+        let s = settings(&[("NEWSDESK_CROP_SIZES", "3:2, 6:4,1:1")]).unwrap();
+        assert_eq!(s.crop_sizes, vec![ratio(3, 2), ratio(1, 1)]);
+        for bad in ["16x9", "0:1", "1:", "1:1,wide", "101:1"] {
+            let err = settings(&[("NEWSDESK_CROP_SIZES", bad)]).unwrap_err();
+            assert_eq!(err.variable, "NEWSDESK_CROP_SIZES", "{bad}");
+        }
     }
 
     #[test]

@@ -51,7 +51,10 @@ impl Application {
             .clone()
             .unwrap_or_else(|| address.clone())
             .into();
+        let crops =
+            crate::media::renditions::CropLimit::new(settings.crop_concurrency, settings.crop_wait);
         let state = AppState {
+            crops,
             settings: Arc::new(settings),
             db,
             public_url,

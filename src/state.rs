@@ -16,4 +16,6 @@ pub struct AppState {
     pub public_url: Arc<str>,
     /// Token keys and rate limiters for checking credentials.
     pub auth: Arc<crate::auth::AuthState>,
+    /// The bound on focal-point crops being made at once.
+    pub crops: crate::media::renditions::CropLimit,
 }

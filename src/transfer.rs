@@ -5,6 +5,7 @@
 use std::io::{BufRead, IsTerminal, Write};
 use std::path::Path;
 
+use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
 use diesel::sql_types::Text;
 use serde::Deserialize;
@@ -58,7 +59,9 @@ impl Progress {
 }
 
 /// Writes a consistent copy of the live database to `target` with `VACUUM INTO` (readers and
-/// writers may go on meanwhile). An existing file is never overwritten.
+/// writers may go on meanwhile), without the generated JWT secret: whoever holds a backup must
+/// not be able to sign access tokens for the live server. A restored database gets a new secret
+/// on its first start. An existing file is never overwritten.
 pub async fn backup(db: &Db, target: &Path) -> anyhow::Result<()> {
     if target.exists() {
         anyhow::bail!(
@@ -66,18 +69,55 @@ pub async fn backup(db: &Db, target: &Path) -> anyhow::Result<()> {
             target.display()
         );
     }
-    let text = target
+    // The copy is made and scrubbed beside the target, and only then linked into place, so the
+    // target path never holds a copy with the secret in it.
+    let dir = match target.parent() {
+        Some(parent) if !parent.as_os_str().is_empty() => parent,
+        _ => Path::new("."),
+    };
+    let staging = tempfile::Builder::new()
+        .prefix(".newsdesk-backup-")
+        .tempdir_in(dir)?;
+    let staged = staging.path().join("backup.db");
+    let text = staged
         .to_str()
         .ok_or_else(|| anyhow::anyhow!("the backup path must be valid UTF-8"))?
         .to_owned();
     db.read(move |conn| {
         diesel::sql_query("VACUUM INTO ?")
-            .bind::<Text, _>(text)
+            .bind::<Text, _>(&text)
             .execute(conn)?;
+        diesel::sql_query("ATTACH DATABASE ? AS backup")
+            .bind::<Text, _>(&text)
+            .execute(conn)?;
+        let scrubbed = conn.batch_execute(
+            // A rollback journal, not WAL, so the delete lands in the file itself; secure_delete
+            // overwrites the deleted row with zeros instead of leaving it in a free page.
+            "PRAGMA backup.journal_mode = DELETE; PRAGMA backup.secure_delete = ON;",
+        );
+        let scrubbed = scrubbed.and_then(|()| {
+            diesel::sql_query("DELETE FROM backup.app_settings WHERE key = ?")
+                .bind::<Text, _>(crate::auth::tokens::SECRET_SETTING)
+                .execute(conn)
+        });
+        // Detach whatever happened, so the pooled connection goes back as it came.
+        let detached = conn.batch_execute("DETACH DATABASE backup");
+        scrubbed?;
+        detached?;
         Ok(())
     })
     .await
-    .map_err(|e| anyhow::anyhow!("backup failed: {e}"))
+    .map_err(|e| anyhow::anyhow!("backup failed: {e}"))?;
+    std::fs::hard_link(&staged, target).map_err(|e| {
+        if e.kind() == std::io::ErrorKind::AlreadyExists {
+            anyhow::anyhow!(
+                "{} already exists; refusing to overwrite it",
+                target.display()
+            )
+        } else {
+            anyhow::anyhow!("cannot write {}: {e}", target.display())
+        }
+    })
 }
 
 /// The export formats.

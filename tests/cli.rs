@@ -553,6 +553,66 @@ fn backup_writes_a_database_that_opens_with_the_same_rows() {
 }
 
 #[test]
+fn backup_leaves_out_the_generated_jwt_secret_and_a_restore_generates_a_new_one() {
+    use diesel::prelude::*;
+    use newsdesk::auth::tokens::{SECRET_SETTING, TokenKeys};
+    use newsdesk::db::schema::app_settings;
+    let dir = tempfile::tempdir().unwrap();
+    let settings_for = |path: std::path::PathBuf| {
+        let mut settings = newsdesk::config::Settings::from_lookup(|_| None).unwrap();
+        settings.database = newsdesk::config::DatabaseUrl::Sqlite(path);
+        settings
+    };
+    let stored_secret = |path: &std::path::Path| -> Option<String> {
+        let mut conn = diesel::SqliteConnection::establish(path.to_str().unwrap()).unwrap();
+        app_settings::table
+            .find(SECRET_SETTING)
+            .select(app_settings::value)
+            .first(&mut conn)
+            .optional()
+            .unwrap()
+    };
+    // A server started without NEWSDESK_JWT_SECRET keeps a generated one in its database.
+    let live = dir.path().join("cli.db");
+    let settings = settings_for(live.clone());
+    let db = newsdesk::db::Db::open(&settings).unwrap();
+    TokenKeys::resolve(&settings, &db).unwrap();
+    drop(db);
+    let secret = stored_secret(&live).unwrap();
+    let target = dir.path().join("backup.db");
+
+    let output = run(&dir, &["backup", target.to_str().unwrap()]);
+
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let bytes = std::fs::read(&target).unwrap();
+    assert!(
+        !bytes
+            .windows(secret.len())
+            .any(|window| window == secret.as_bytes()),
+        "the backup file holds the JWT secret"
+    );
+    assert_eq!(stored_secret(&target), None);
+    assert_eq!(stored_secret(&live).as_deref(), Some(secret.as_str()));
+    let leftovers: Vec<_> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|entry| entry.unwrap().file_name().into_string().unwrap())
+        .filter(|name| name.starts_with(".newsdesk-backup-"))
+        .collect();
+    assert!(leftovers.is_empty(), "{leftovers:?}");
+    // The restored database's first start generates a secret of its own.
+    let restored = settings_for(target.clone());
+    let db = newsdesk::db::Db::open(&restored).unwrap();
+    TokenKeys::resolve(&restored, &db).unwrap();
+    drop(db);
+    let fresh = stored_secret(&target).unwrap();
+    assert_ne!(fresh, secret);
+}
+
+#[test]
 fn backup_refuses_to_overwrite_an_existing_file() {
     let dir = tempfile::tempdir().unwrap();
     let target = write_file(&dir, "taken.db", "precious");

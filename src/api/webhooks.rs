@@ -222,8 +222,10 @@ pub async fn list_webhooks(
 /// to `url` as `{seq, resource, id, operation, version, at}`, signed in the
 /// `Newsdesk-Signature` header (`t=<unix time>,v1=<hex HMAC-SHA256 of "<t>.<body>">`, keyed
 /// with `secret`). Failed deliveries are retried with growing waits. The URL must be http or
-/// https and resolve to public addresses (unless the server allows private targets); it is
-/// checked again at each delivery.
+/// https and resolve only to globally reachable addresses: no block of the IANA special-purpose
+/// registries that is not globally reachable, judging IPv4 inside IPv6 (mapped, compatible,
+/// NAT64, 6to4) by the IPv4 address (unless the server allows private targets). It is checked
+/// again at each delivery.
 #[utoipa::path(
     tag = "admin",
     request_body = CreateWebhook,
@@ -234,7 +236,7 @@ pub async fn list_webhooks(
         (status = 401, description = "No valid access token"),
         (status = 403, description = "Only admins manage webhooks"),
         (status = 415, description = "The body is not application/json"),
-        (status = 422, description = "A bad, unresolvable or private URL, or an unknown event")
+        (status = 422, description = "A bad or unresolvable URL, one resolving to a special-purpose (not globally reachable) address, or an unknown event")
     ),
     security(("bearer" = []))
 )]

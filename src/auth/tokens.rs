@@ -25,8 +25,8 @@ pub const REFRESH_TOKEN_DAYS: i64 = 30;
 pub const LEEWAY_SECONDS: u64 = 30;
 /// The one signing algorithm accepted.
 pub const ALGORITHM: Algorithm = Algorithm::HS256;
-/// The `app_settings` key under which a generated secret is kept.
-const SECRET_SETTING: &str = "jwt_secret";
+/// The `app_settings` key under which a generated secret is kept (left out of backups).
+pub const SECRET_SETTING: &str = "jwt_secret";
 
 /// The claims of an access token; every one is required.
 #[derive(Debug, Clone, Serialize, Deserialize)]

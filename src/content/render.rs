@@ -1,8 +1,10 @@
 //! Rendering body blocks to sanitised HTML, and to plain text for the search index.
 
+use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
 use std::sync::LazyLock;
 
+use ammonia::{Url, UrlRelative};
 use pulldown_cmark::{Event, Options, Parser, Tag, TagEnd};
 
 use super::blocks::Block;
@@ -44,6 +46,35 @@ pub struct RenderContext {
     pub media: HashMap<String, MediaRef>,
 }
 
+/// The only schemes an absolute link or image address in a body may have.
+const URL_SCHEMES: [&str; 3] = ["http", "https", "mailto"];
+
+/// A stand-in origin for judging relative addresses; `.invalid` never resolves.
+const SITE: &str = "https://newsdesk.invalid/";
+
+/// The relative-URL policy: a relative address is kept only when, resolved the way a browser
+/// resolves it, it stays on the page's own host. That drops protocol-relative addresses in
+/// every spelling (`//host`, `/\host`, `\\host`, with leading blanks or tabs) and keeps paths
+/// such as the `/v1/media/{id}/file` images the renderer writes.
+fn same_site(url: &str) -> Option<Cow<'_, str>> {
+    let site = Url::parse(SITE).ok()?;
+    let resolved = site.join(url).ok()?;
+    (resolved.origin() == site.origin()).then_some(Cow::Borrowed(url))
+}
+
+/// Whether a link target survives sanitising: an absolute URL with one of [`URL_SCHEMES`]
+/// (parsed as browsers parse it, so case, blanks and control characters do not hide a
+/// `javascript:`), or a relative one that [`same_site`] keeps. The sanitiser enforces the same
+/// two settings on every URL attribute; this lets [`inline`] leave a refused link's text as
+/// plain text instead of an `<a>` without `href`.
+fn link_allowed(url: &str) -> bool {
+    match Url::parse(url) {
+        Ok(absolute) => URL_SCHEMES.contains(&absolute.scheme()),
+        Err(ammonia::url::ParseError::RelativeUrlWithoutBase) => same_site(url).is_some(),
+        Err(_) => false,
+    }
+}
+
 static SANITIZER: LazyLock<ammonia::Builder<'static>> = LazyLock::new(|| {
     let mut builder = ammonia::Builder::empty();
     builder
@@ -79,18 +110,27 @@ static SANITIZER: LazyLock<ammonia::Builder<'static>> = LazyLock::new(|| {
             ("figure", HashSet::from(["media"])),
             ("span", HashSet::from(["speaker-title", "credit"])),
         ]))
-        .url_schemes(HashSet::from(["http", "https", "mailto"]))
+        .url_schemes(HashSet::from(URL_SCHEMES))
         .link_rel(Some("noopener noreferrer nofollow"))
-        .url_relative(ammonia::UrlRelative::PassThrough);
+        .url_relative(UrlRelative::Custom(Box::new(same_site)));
     builder
 });
 
 /// Renders inline Markdown (emphasis, strong, links, code) to HTML. Block constructs are
-/// flattened to their text, and raw HTML is shown as text, never passed through.
+/// flattened to their text, and raw HTML is shown as text, never passed through. A link whose
+/// target is refused keeps its text, as plain text.
 fn inline(text: &str) -> String {
+    // Whether each open link was kept, so its end is kept or dropped with it.
+    let mut links: Vec<bool> = Vec::new();
     let events = Parser::new_ext(text, Options::empty()).filter_map(|event| match event {
-        Event::Start(Tag::Emphasis | Tag::Strong | Tag::Link { .. }) => Some(event),
-        Event::End(TagEnd::Emphasis | TagEnd::Strong | TagEnd::Link) => Some(event),
+        Event::Start(Tag::Link { ref dest_url, .. }) => {
+            let keep = link_allowed(dest_url);
+            links.push(keep);
+            keep.then_some(event)
+        }
+        Event::End(TagEnd::Link) => links.pop().unwrap_or(false).then_some(event),
+        Event::Start(Tag::Emphasis | Tag::Strong) => Some(event),
+        Event::End(TagEnd::Emphasis | TagEnd::Strong) => Some(event),
         Event::Text(_) | Event::Code(_) => Some(event),
         Event::Html(html) | Event::InlineHtml(html) => Some(Event::Text(html)),
         Event::SoftBreak => Some(Event::Text(" ".into())),
@@ -256,12 +296,62 @@ mod tests {
     }
 
     #[test]
-    fn dangerous_links_are_dropped() {
-        let html = render_html(
-            &[paragraph("[click](javascript:alert(1))")],
-            &RenderContext::default(),
-        );
-        assert!(!html.contains("javascript"), "{html}");
+    fn links_off_site_or_with_other_schemes_become_plain_text() {
+        let refused = [
+            "//evil.example/path",
+            "/\\\\evil.example/path",
+            "\\\\\\\\evil.example/path",
+            "<  //evil.example/path>",
+            "javascript:alert(1)",
+            "JaVaScRiPt:alert(1)",
+            "<\u{1}javascript:alert(1)>",
+            "java&#x09;script:alert(1)",
+            "data:text/html;base64,PHNjcmlwdD4=",
+            "vbscript:msgbox(1)",
+            "file:///etc/passwd",
+            "ftp://files.example/a",
+        ];
+        for target in refused {
+            let html = render_html(
+                &[paragraph(&format!("see [the text]({target}) here"))],
+                &RenderContext::default(),
+            );
+            assert!(!html.contains("<a"), "{target:?} gave {html}");
+            assert!(!html.contains("href"), "{target:?} gave {html}");
+            assert!(!html.contains("evil.example"), "{target:?} gave {html}");
+            assert!(html.contains("see the text here"), "{target:?} gave {html}");
+        }
+    }
+
+    #[test]
+    fn http_https_mailto_and_on_site_links_are_kept() {
+        for (target, href) in [
+            ("https://bank.example/rates", "https://bank.example/rates"),
+            ("HTTP://bank.example/", "HTTP://bank.example/"),
+            ("mailto:desk@example.com", "mailto:desk@example.com"),
+            ("/v1/articles/budget", "/v1/articles/budget"),
+        ] {
+            let html = render_html(
+                &[paragraph(&format!("[text]({target})"))],
+                &RenderContext::default(),
+            );
+            assert!(html.contains(&format!("href=\"{href}\"")), "{html}");
+            assert!(html.contains(">text</a>"), "{html}");
+        }
+    }
+
+    #[test]
+    fn the_sanitiser_itself_strips_off_site_and_foreign_scheme_addresses() {
+        // Defence in depth: HTML that reached the sanitiser by any path loses such addresses.
+        let cleaned = SANITIZER
+            .clean(
+                "<a href=\"//evil.example/\">a</a><a href=\" javascript:x\">b</a>\
+                 <img src=\"/\\evil.example/i.png\"><img src=\"/v1/media/m1/file\">",
+            )
+            .to_string();
+        assert!(!cleaned.contains("evil.example"), "{cleaned}");
+        assert!(!cleaned.contains("javascript"), "{cleaned}");
+        assert!(cleaned.contains("src=\"/v1/media/m1/file\""), "{cleaned}");
     }
 
     #[test]

@@ -3,6 +3,7 @@
 //! share one file.
 
 pub mod renditions;
+pub mod rights;
 pub mod verify;
 
 use std::fs::{self, File};

@@ -1,14 +1,19 @@
 //! Renditions and crops on disk: storing a processed upload (cleaned original plus its
 //! renditions, each named by its own SHA-256 in the media store), the `renditions` JSON
-//! recorded with a photo, choosing a rendition for `?w=`, and the bounded cache of
-//! focal-point crops.
+//! recorded with a photo, choosing a rendition for `?w=`, the sizes crops are offered in, the
+//! bound on crops made at once, and the bounded cache of focal-point crops.
 
 use std::fs;
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
-use std::time::SystemTime;
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
 
 use serde::{Deserialize, Serialize};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+
+use crate::config::AspectRatio;
+use crate::error::ApiError;
 
 use crate::imaging::{self, Format, ImageError, Processed};
 use crate::media::{MediaStore, sha256_hex};
@@ -58,6 +63,87 @@ pub fn choose<'a>(
         .iter()
         .filter(|r| r.content_type == wanted && r.width >= width)
         .min_by_key(|r| r.width)
+}
+
+/// The height of a crop `width` wide in `ratio`, rounded to the nearest pixel.
+pub fn crop_height(ratio: AspectRatio, width: u32) -> u32 {
+    let height = (u64::from(width) * u64::from(ratio.height) * 2 + u64::from(ratio.width))
+        / (2 * u64::from(ratio.width));
+    u32::try_from(height.max(1)).unwrap_or(u32::MAX)
+}
+
+/// Checks that `width`×`height` is an offered crop size: one of the configured `ratios` at one
+/// of the rendition `widths`. Anything else is a 400 naming `w` (not a rendition width) or `h`
+/// (no offered ratio at that width), so the crops of one photo are a small fixed set and
+/// requests for arbitrary sizes cannot fill the disk or the CPU.
+pub fn check_crop_size(
+    widths: &[u32],
+    ratios: &[AspectRatio],
+    width: u32,
+    height: u32,
+) -> Result<(), ApiError> {
+    if !widths.contains(&width) {
+        let list = widths.iter().map(u32::to_string).collect::<Vec<_>>();
+        return Err(ApiError::bad_field(
+            "w",
+            format!(
+                "a crop's width must be one of the rendition widths: {}",
+                list.join(", ")
+            ),
+        ));
+    }
+    if ratios.iter().any(|r| crop_height(*r, width) == height) {
+        return Ok(());
+    }
+    let offered = ratios
+        .iter()
+        .map(|r| format!("{} ({}:{})", crop_height(*r, width), r.width, r.height))
+        .collect::<Vec<_>>();
+    Err(ApiError::bad_field(
+        "h",
+        format!(
+            "with w={width} a crop's height must be one of {}",
+            offered.join(", ")
+        ),
+    ))
+}
+
+/// How many crops may be made (decoded, resized, encoded) at once, so many distinct crop
+/// requests queue instead of exhausting CPU and memory. One per server, shared by its workers.
+#[derive(Debug, Clone)]
+pub struct CropLimit {
+    permits: Arc<Semaphore>,
+    wait: Duration,
+}
+
+impl CropLimit {
+    /// `concurrency` crops at once (0 means one per core); a crop waits at most `wait` for
+    /// its turn.
+    pub fn new(concurrency: usize, wait: Duration) -> Self {
+        let concurrency = if concurrency == 0 {
+            std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get)
+        } else {
+            concurrency
+        };
+        CropLimit {
+            permits: Arc::new(Semaphore::new(concurrency)),
+            wait,
+        }
+    }
+
+    /// A turn to make one crop, held until dropped; a 503 with `Retry-After` when none comes
+    /// free within the wait.
+    pub async fn permit(&self) -> Result<OwnedSemaphorePermit, ApiError> {
+        let busy = || ApiError::Unavailable {
+            retry_after: 1,
+            detail: "too many crops are being made; retry shortly".to_owned(),
+        };
+        match tokio::time::timeout(self.wait, Arc::clone(&self.permits).acquire_owned()).await {
+            Ok(Ok(permit)) => Ok(permit),
+            // A closed semaphore never happens (it is never closed); treat it as busy.
+            Ok(Err(_)) | Err(_) => Err(busy()),
+        }
+    }
 }
 
 /// Files written for one upload: the original's digest and the recorded renditions, plus the
@@ -258,10 +344,11 @@ impl CropCache {
         Ok(())
     }
 
-    /// The crop for `spec`, from the cache or made from `source` (the stored file with that
-    /// digest: the original or a rendition at least as large as the crop) and then cached.
-    /// Synchronous: callers run it on the blocking pool.
-    pub fn crop(
+    /// Makes the crop for `spec` from `source` (the stored file with that digest: the original
+    /// or a rendition at least as large as the crop) and caches it. Synchronous CPU work:
+    /// callers look in the cache first ([`CropCache::get`] with [`CropSpec::key`]), then hold a
+    /// [`CropLimit`] permit and run this on the blocking pool.
+    pub fn make(
         &self,
         store: &MediaStore,
         source_sha256: &str,
@@ -269,9 +356,6 @@ impl CropCache {
         max_pixels: u64,
     ) -> Result<Vec<u8>, CropError> {
         let key = spec.key();
-        if let Some(bytes) = self.get(&key)? {
-            return Ok(bytes);
-        }
         let len = store.len(source_sha256)?;
         let source = store.read_range(source_sha256, 0, len)?;
         let probe = imaging::probe(&source, max_pixels)?;
@@ -344,6 +428,40 @@ mod tests {
             "image/webp"
         );
         assert!(choose(&all, "image/jpeg", 641, false).is_none());
+    }
+
+    #[test]
+    fn crops_are_offered_in_each_ratio_at_each_rendition_width_only() {
+        let ratio = |width, height| AspectRatio { width, height };
+        let ratios = [ratio(1, 1), ratio(16, 9), ratio(3, 2)];
+        let widths = [320, 1000];
+        assert_eq!(crop_height(ratio(16, 9), 320), 180);
+        assert_eq!(crop_height(ratio(3, 2), 1000), 667);
+        for (w, h) in [(320, 320), (320, 180), (320, 213), (1000, 667), (1000, 563)] {
+            assert!(check_crop_size(&widths, &ratios, w, h).is_ok(), "{w}x{h}");
+        }
+        let field = |w, h| {
+            check_crop_size(&widths, &ratios, w, h)
+                .unwrap_err()
+                .problem()
+                .errors[0]
+                .field
+                .clone()
+        };
+        assert_eq!(field(321, 321), "w");
+        assert_eq!(field(320, 200), "h");
+        assert_eq!(field(1000, 666), "h");
+    }
+
+    #[actix_web::test]
+    async fn crops_wait_for_a_free_turn_and_give_up_with_a_503() {
+        let limit = CropLimit::new(1, Duration::from_millis(20));
+        let held = limit.permit().await.unwrap();
+        let refused = limit.permit().await.unwrap_err();
+        drop(held);
+        let again = limit.permit().await;
+        assert_eq!(refused.problem().status, 503);
+        assert!(again.is_ok());
     }
 
     #[test]

@@ -360,10 +360,7 @@ async fn w_serves_the_smallest_rendition_wide_enough_and_webp_to_clients_that_ac
     assert_eq!(forced.header("content-type"), Some("image/webp"));
     assert_eq!(decode(&original.body), (1200, 900));
     for response in [&small, &webp, &original] {
-        assert_eq!(
-            response.header("cache-control"),
-            Some("public, max-age=31536000, immutable")
-        );
+        assert_eq!(response.header("cache-control"), Some("public, max-age=60"));
         let etag = response.header("etag").unwrap();
         assert!(etag.starts_with('"'));
         assert_eq!(
@@ -416,7 +413,7 @@ async fn anonymous_file_reads_are_kept_per_format_and_ranges_always_reach_the_di
 
 #[actix_web::test]
 async fn crops_have_the_asked_size_keep_the_focal_point_and_are_made_once() {
-    let app = TestApp::spawn().await;
+    let app = TestApp::spawn_with(|s| s.rendition_widths = vec![100]).await;
     let mut fx = Fixtures::open(&app);
     // Black, with a white block at the far right where the focal point is.
     let picture = image::RgbImage::from_fn(800, 200, |x, _| {
@@ -457,10 +454,7 @@ async fn crops_have_the_asked_size_keep_the_focal_point_and_are_made_once() {
     );
     assert_eq!(second.body, first.body);
     assert_eq!(second.header("etag"), first.header("etag"));
-    assert_eq!(
-        first.header("cache-control"),
-        Some("public, max-age=31536000, immutable")
-    );
+    assert_eq!(first.header("cache-control"), Some("public, max-age=60"));
     assert_eq!(webp.header("content-type"), Some("image/webp"));
     assert_eq!(decode(&webp.body), (100, 100));
     assert_eq!(revalidated.status, 304);
@@ -470,7 +464,11 @@ async fn crops_have_the_asked_size_keep_the_focal_point_and_are_made_once() {
 
 #[actix_web::test]
 async fn the_crop_cache_stays_within_its_byte_budget() {
-    let app = TestApp::spawn_with(|s| s.crop_cache_bytes = 3_000).await;
+    let app = TestApp::spawn_with(|s| {
+        s.crop_cache_bytes = 3_000;
+        s.rendition_widths = vec![40, 50, 60, 70, 80, 90];
+    })
+    .await;
     let mut fx = Fixtures::open(&app);
     let (id, _) = public_photo(&app, &mut fx, &[], &images::jpeg(400, 300)).await;
 
@@ -490,6 +488,152 @@ async fn the_crop_cache_stays_within_its_byte_budget() {
 }
 
 #[actix_web::test]
+async fn crops_come_only_in_the_offered_ratios_at_the_rendition_widths() {
+    let app = TestApp::spawn().await;
+    let mut fx = Fixtures::open(&app);
+    let (id, _) = public_photo(&app, &mut fx, &[], &images::jpeg(1200, 900)).await;
+    let file = |query: &str| format!("/v1/media/{id}/file?{query}");
+
+    let wide = app.get(&file("w=640&h=360")).await;
+    let classic = app.get(&file("w=320&h=240")).await;
+    let square = app.get(&file("w=1024&h=1024")).await;
+    let odd_height = app.get(&file("w=640&h=400")).await;
+    let odd_width = app.get(&file("w=600&h=600")).await;
+
+    assert_eq!(wide.status, 200);
+    assert_eq!(decode(&wide.body), (640, 360));
+    assert_eq!(decode(&classic.body), (320, 240));
+    // The original is only 900 high: the square crop is the largest it allows.
+    assert_eq!(decode(&square.body), (900, 900));
+    let problem = odd_height.problem(400);
+    assert_eq!(problem["errors"][0]["field"], "h");
+    let message = problem["errors"][0]["message"].as_str().unwrap();
+    assert!(
+        message.contains("640 (1:1), 360 (16:9), 480 (4:3)"),
+        "{message}"
+    );
+    let problem = odd_width.problem(400);
+    assert_eq!(problem["errors"][0]["field"], "w");
+    assert!(
+        problem.to_string().contains("320, 640, 1024, 1600"),
+        "{problem}"
+    );
+}
+
+#[actix_web::test]
+async fn the_configured_crop_sizes_replace_the_default_ratios() {
+    let app = TestApp::spawn_with(|s| {
+        s.crop_sizes = vec![newsdesk::config::AspectRatio {
+            width: 3,
+            height: 2,
+        }];
+    })
+    .await;
+    let mut fx = Fixtures::open(&app);
+    let (id, _) = public_photo(&app, &mut fx, &[], &images::jpeg(1200, 900)).await;
+
+    let offered = app.get(&format!("/v1/media/{id}/file?w=320&h=213")).await;
+    let default_square = app.get(&format!("/v1/media/{id}/file?w=320&h=320")).await;
+
+    assert_eq!(decode(&offered.body), (320, 213));
+    assert_eq!(default_square.problem(400)["errors"][0]["field"], "h");
+}
+
+#[actix_web::test]
+async fn crops_are_made_a_bounded_number_at_a_time_and_cached_ones_need_no_turn() {
+    let app = TestApp::spawn_with(|s| {
+        s.crop_concurrency = 1;
+        s.crop_wait = std::time::Duration::from_millis(100);
+        // Off, so the second read reaches the crop cache rather than the kept response.
+        s.response_cache_bytes = 0;
+    })
+    .await;
+    let mut fx = Fixtures::open(&app);
+    let (id, _) = public_photo(&app, &mut fx, &[], &images::jpeg(400, 300)).await;
+    let path = format!("/v1/media/{id}/file?w=320&h=320");
+
+    // The one turn is taken: a crop that has to be made waits, then gives up.
+    let turn = app.state.crops.permit().await.unwrap();
+    let while_busy = app.get(&path).await;
+    drop(turn);
+    let made = app.get(&path).await;
+    let turn = app.state.crops.permit().await.unwrap();
+    let from_cache = app.get(&path).await;
+    drop(turn);
+
+    while_busy.problem(503);
+    assert_eq!(while_busy.header("retry-after"), Some("1"));
+    assert_eq!(made.status, 200);
+    assert_eq!(from_cache.status, 200);
+    assert_eq!(from_cache.body, made.body);
+}
+
+#[actix_web::test]
+async fn photo_files_are_cached_no_longer_than_their_usage_date_and_visibility_allow() {
+    let app = TestApp::spawn_with(|s| s.cache_max_age = 86_400).await;
+    let mut fx = Fixtures::open(&app);
+    let editor = bearer(&app, Role::Editor).await;
+    let soon = newsdesk::time::format(chrono::Utc::now() + chrono::Duration::seconds(600));
+    let (lapsing, _) = public_photo(
+        &app,
+        &mut fx,
+        &[("usage_expires", soon.as_str())],
+        &images::jpeg(400, 300),
+    )
+    .await;
+    let (published, _) = public_photo(&app, &mut fx, &[], &images::png(400, 300)).await;
+    let unused = id_of(&upload(&app, &editor, &images::jpeg(64, 48)).await);
+    let expired = id_of(
+        &upload_with(
+            &app,
+            &editor,
+            &[("usage_expires", "2020-01-01T00:00:00Z")],
+            &images::gif(40, 30),
+        )
+        .await,
+    );
+    let file = |id: &str, query: &str| format!("/v1/media/{id}/file{query}");
+    let as_editor = [("authorization", editor.as_str())];
+
+    let lapsing_original = app.get(&file(&lapsing, "")).await;
+    let lapsing_rendition = app.get(&file(&lapsing, "?w=320")).await;
+    let published_original = app.get(&file(&published, "")).await;
+    let unused_original = app.get_with(&file(&unused, ""), &as_editor).await;
+    let unused_crop = app
+        .get_with(&file(&unused, "?w=320&h=240"), &as_editor)
+        .await;
+    let expired_original = app.get_with(&file(&expired, ""), &as_editor).await;
+
+    for lapsing in [&lapsing_original, &lapsing_rendition] {
+        let control = lapsing.header("cache-control").unwrap();
+        let max_age: u64 = control
+            .strip_prefix("public, max-age=")
+            .unwrap_or_else(|| panic!("{control}"))
+            .parse()
+            .unwrap_or_else(|_| panic!("{control}"));
+        assert!((500..=600).contains(&max_age), "{control}");
+    }
+    // Visible only through a published article: short-lived, as an unpublish can hide it.
+    assert_eq!(
+        published_original.header("cache-control"),
+        Some("public, max-age=86400")
+    );
+    assert_eq!(
+        unused_original.header("cache-control"),
+        Some("private, max-age=31536000, immutable")
+    );
+    // A crop moves with the focal point, so it is never immutable.
+    assert_eq!(
+        unused_crop.header("cache-control"),
+        Some("private, max-age=86400")
+    );
+    assert_eq!(
+        expired_original.header("cache-control"),
+        Some("private, max-age=0")
+    );
+}
+
+#[actix_web::test]
 async fn bad_file_parameters_are_400s_naming_the_parameter() {
     let app = TestApp::spawn().await;
     let mut fx = Fixtures::open(&app);
@@ -500,6 +644,8 @@ async fn bad_file_parameters_are_400s_naming_the_parameter() {
         ("w=10&h=0", "h"),
         ("w=10&h=5000", "h"),
         ("h=10", "h"),
+        ("w=100&h=100", "w"),
+        ("w=320&h=200", "h"),
         ("w=10&format=avif", "format"),
     ];
 
@@ -685,7 +831,7 @@ async fn deleting_a_photo_removes_its_original_renditions_and_crops_from_disk() 
     let id = id_of(&upload(&app, &auth, &images::jpeg(700, 500)).await);
     let crop = app
         .get_with(
-            &format!("/v1/media/{id}/file?w=50&h=50"),
+            &format!("/v1/media/{id}/file?w=320&h=320"),
             &[("authorization", &auth)],
         )
         .await;

@@ -187,6 +187,69 @@ async fn loopback_and_private_targets_are_refused_unless_allowed() {
     }
 }
 
+/// The special-purpose targets that slipped past the old check: NAT64, 6to4 and
+/// IPv4-compatible forms of loopback, and the benchmarking block.
+const SPECIAL_PURPOSE_TARGETS: [&str; 6] = [
+    "http://[64:ff9b::7f00:1]/hook",
+    "http://[2002:7f00:1::]/hook",
+    "http://[::127.0.0.1]/hook",
+    "http://198.18.0.1/hook",
+    "http://[::ffff:169.254.169.254]/latest/meta-data",
+    "http://[2001:db8::1]/hook",
+];
+
+#[actix_web::test]
+async fn special_purpose_targets_and_ipv4_hidden_in_ipv6_are_refused() {
+    let hooks = Hooks::open(false).await;
+
+    for url in SPECIAL_PURPOSE_TARGETS {
+        let response = hooks
+            .app
+            .json(
+                "POST",
+                "/v1/webhooks",
+                &json!({"url": url, "events": ["*"]}),
+                &[("authorization", &hooks.admin)],
+            )
+            .await;
+
+        let problem = response.problem(422);
+        assert_eq!(problem["errors"][0]["field"], "url", "{url}");
+        let message = problem["errors"][0]["message"].as_str().unwrap();
+        assert!(
+            message.contains("not globally reachable"),
+            "{url}: {message}"
+        );
+    }
+}
+
+#[actix_web::test]
+async fn special_purpose_targets_are_accepted_when_private_targets_are_allowed() {
+    let hooks = Hooks::open(true).await;
+
+    for url in SPECIAL_PURPOSE_TARGETS {
+        let created = hooks.create(url, &["*"]).await;
+
+        assert_eq!(created["url"], url);
+    }
+}
+
+#[actix_web::test]
+async fn public_targets_are_still_accepted() {
+    let hooks = Hooks::open(false).await;
+
+    for url in [
+        "http://93.184.215.14/hook",
+        "https://8.8.8.8:8443/hook",
+        "http://[2606:4700:4700::1111]/hook",
+        "http://[64:ff9b::808:808]/hook",
+    ] {
+        let created = hooks.create(url, &["article.publish"]).await;
+
+        assert_eq!(created["url"], url);
+    }
+}
+
 #[actix_web::test]
 async fn bad_schemes_and_unknown_events_are_refused() {
     let hooks = Hooks::open(true).await;
@@ -353,7 +416,11 @@ async fn the_delivery_time_check_resolves_names_before_judging_them() {
     let refused = newsdesk::webhooks::check_target("http://localhost:9/hook", false).await;
     let allowed = newsdesk::webhooks::check_target("http://localhost:9/hook", true).await;
 
-    assert!(refused.unwrap_err().contains("loopback"));
+    let reason = refused.unwrap_err();
+    assert!(reason.contains("(loopback)"), "{reason}");
+    assert!(reason.contains("not globally reachable"), "{reason}");
+    let nat64 = newsdesk::webhooks::check_target("http://[64:ff9b::7f00:1]:9/hook", false).await;
+    assert!(nat64.unwrap_err().contains("carries 127.0.0.1"));
     let target = allowed.unwrap();
     assert!(!target.addresses.is_empty());
     assert!(target.addresses.iter().all(|a| a.ip().is_loopback()));

@@ -15,14 +15,13 @@ use crate::error::{ApiError, Problem, problem_response};
 use crate::http::cache::{http_date, if_none_match_hits};
 use crate::imaging::Format;
 use crate::media::renditions::{self, CropCache, CropSpec};
+use crate::media::rights::{FileAudience, file_cache_control};
 use crate::media::{MediaStore, RangeRequest, parse_range, sha256_hex};
 use crate::newsroom::visibility::Viewer;
 use crate::state::AppState;
 
 /// The largest `w` or `h` that may be asked for.
 pub const MAX_DIMENSION: i64 = 4096;
-/// Files never change under their URL: caches may keep them for a year.
-const FILE_MAX_AGE: &str = "max-age=31536000, immutable";
 
 /// The bytes of an image file.
 #[derive(ToSchema)]
@@ -35,12 +34,18 @@ pub struct ImageFile(#[allow(dead_code)] Vec<u8>);
 #[into_params(parameter_in = Query)]
 pub struct MediaFileQuery {
     /// Wanted width in pixels (1 to 4096). Alone, it serves the smallest rendition at least
-    /// this wide, or the original when none is wide enough.
+    /// this wide, or the original when none is wide enough. With `h` (a crop) it must be one of
+    /// the rendition widths (`NEWSDESK_RENDITION_WIDTHS`, by default 320, 640, 1024, 1600);
+    /// another width is a 400 naming `w`.
     #[param(minimum = 1, maximum = 4096)]
     pub w: Option<i64>,
-    /// Wanted height in pixels (1 to 4096), only together with `w`: serves a crop of exactly
-    /// `w`×`h` (smaller only when the original is smaller) around the photo's `focal_point`
-    /// (the centre when it has none).
+    /// Wanted height in pixels, only together with `w`: serves a crop of exactly `w`×`h`
+    /// (smaller only when the original is smaller) around the photo's `focal_point` (the
+    /// centre when it has none). Crops come only in the aspect ratios of `NEWSDESK_CROP_SIZES`
+    /// (by default 1:1, 16:9 and 4:3), at each rendition width, with `h` rounded to the nearest
+    /// pixel; by default: w=320 with h=320, 180 or 240; w=640 with h=640, 360 or 480; w=1024
+    /// with h=1024, 576 or 768; w=1600 with h=1600, 900 or 1200. Another height is a 400
+    /// naming `h` and listing the heights offered at that width.
     #[param(minimum = 1, maximum = 4096)]
     pub h: Option<i64>,
     /// `webp` or `original`: the format to serve, overriding `Accept`. Without it, a client
@@ -97,10 +102,11 @@ fn format_of(content_type: &str) -> Result<Format, ApiError> {
 
 /// Serves a photo's file. Without parameters: the cleaned original. `?w=W`: the smallest
 /// rendition at least `W` wide (the original when none is), WebP when the client accepts it.
-/// `?w=W&h=H`: a crop around the focal point, made once and then served from the crop cache.
-/// Every answer carries a strong `ETag`, `Cache-Control: public, max-age=31536000, immutable`
-/// (`private` instead for photos the public may not see), 304 on a current copy and single
-/// byte ranges (206).
+/// `?w=W&h=H`: a crop around the focal point in one of the offered sizes, made once (a bounded
+/// number at a time) and then served from the crop cache.
+/// Every answer carries a strong `ETag`, a `Cache-Control` whose lifetime never outlasts the
+/// photo's `usage_expires` or its visibility (see [`file_cache_control`]), 304 on a current
+/// copy and single byte ranges (206).
 #[utoipa::path(
     tag = "media",
     params(("id" = String, Path, description = "Media id"), MediaFileQuery,
@@ -111,7 +117,7 @@ fn format_of(content_type: &str) -> Result<Format, ApiError> {
         (status = 200, description = "The whole file", content(
             (ImageFile = "image/jpeg"), (ImageFile = "image/png"), (ImageFile = "image/webp"), (ImageFile = "image/gif")),
             headers(("ETag" = String, description = "Strong: the SHA-256 of the file, or of what a crop is made from"),
-                    ("Cache-Control" = String, description = "`public, max-age=31536000, immutable` (`private, …` for photos the public may not see)"),
+                    ("Cache-Control" = String, description = "Photos the public may see: `public, max-age=N` with N the `max-age` of public reads (`NEWSDESK_CACHE_MAX_AGE`, 60 s by default), never `immutable`, as an unpublish can hide them. Otherwise `private`: `max-age=31536000, immutable` for an original or rendition sent to staff who see every photo, the short lifetime for crops (they move with the focal point). In every case `max-age` ends no later than the photo's `usage_expires` (`max-age=0` once past it)"),
                     ("Vary" = String, description = "`Accept` when the format was negotiated"),
                     ("Accept-Ranges" = String, description = "`bytes`"),
                     ("X-Content-Type-Options" = String, description = "`nosniff`"))),
@@ -119,10 +125,11 @@ fn format_of(content_type: &str) -> Result<Format, ApiError> {
             (ImageFile = "image/jpeg"), (ImageFile = "image/png"), (ImageFile = "image/webp"), (ImageFile = "image/gif")),
             headers(("Content-Range" = String, description = "`bytes START-END/LENGTH`"))),
         (status = 304, description = "The client's copy is current"),
-        (status = 400, description = "Unknown parameter, `w` or `h` out of 1..4096, `h` without `w`, or bad `format`; the problem names the parameter"),
+        (status = 400, description = "Unknown parameter, `w` or `h` out of 1..4096, `h` without `w`, a crop size not offered (see `w` and `h`), or bad `format`; the problem names the parameter"),
         (status = 401, description = "Credentials were presented but are not valid"),
         (status = 404, description = "No such media, or not visible to the caller"),
-        (status = 416, description = "The range lies outside the file; `Content-Range: bytes */LENGTH`")
+        (status = 416, description = "The range lies outside the file; `Content-Range: bytes */LENGTH`"),
+        (status = 503, description = "Too many crops are being made; retry after `Retry-After` seconds")
     )
 )]
 #[get("/v1/media/{id}/file")]
@@ -136,8 +143,15 @@ pub async fn get_media_file(
     let query = query.into_inner();
     let width = check_dimension("w", query.w)?;
     let height = check_dimension("h", query.h)?;
-    if height.is_some() && width.is_none() {
-        return Err(ApiError::bad_field("h", "needs `w` as well"));
+    match (width, height) {
+        (None, Some(_)) => return Err(ApiError::bad_field("h", "needs `w` as well")),
+        (Some(w), Some(h)) => renditions::check_crop_size(
+            &state.settings.rendition_widths,
+            &state.settings.crop_sizes,
+            w,
+            h,
+        )?,
+        _ => {}
     }
     let forced_webp = match query.format.as_deref() {
         None => None,
@@ -236,10 +250,16 @@ pub async fn get_media_file(
     } else {
         HttpResponse::Ok()
     };
-    let scope = if public { "public" } else { "private" };
+    let audience = FileAudience::of(&caller, public, matches!(target, Target::Stored { .. }));
+    let cache_control = file_cache_control(
+        audience,
+        row.usage_expires.as_deref(),
+        chrono::Utc::now(),
+        u64::from(state.settings.cache_max_age),
+    );
     builder
         .insert_header((header::ETAG, etag.clone()))
-        .insert_header((header::CACHE_CONTROL, format!("{scope}, {FILE_MAX_AGE}")))
+        .insert_header((header::CACHE_CONTROL, cache_control))
         .insert_header((header::ACCEPT_RANGES, "bytes"))
         .insert_header((header::X_CONTENT_TYPE_OPTIONS, "nosniff"));
     if let Some(at) = last_modified {
@@ -269,19 +289,17 @@ pub async fn get_media_file(
         .get(header::IF_RANGE)
         .and_then(|v| v.to_str().ok())
         .is_none_or(|tag| tag.trim() == etag);
+    let pick = move |len: u64| {
+        if range_applies {
+            parse_range(range_header.as_deref(), len)
+        } else {
+            RangeRequest::Whole
+        }
+    };
     let store = MediaStore::new(&state.settings.media_dir);
-    let cache = CropCache::new(&state.settings.media_dir, state.settings.crop_cache_bytes);
-    let max_pixels = state.settings.max_image_pixels;
-    let (range, body, len) = web::block(move || -> Result<_, ApiError> {
-        let pick = |len: u64| {
-            if range_applies {
-                parse_range(range_header.as_deref(), len)
-            } else {
-                RangeRequest::Whole
-            }
-        };
-        match target {
-            Target::Stored { sha256, .. } => {
+    let (range, body, len) = match target {
+        Target::Stored { sha256, .. } => {
+            web::block(move || -> Result<_, ApiError> {
                 let len = store.len(&sha256).map_err(ApiError::internal)?;
                 let range = pick(len);
                 let body = match range {
@@ -293,25 +311,21 @@ pub async fn get_media_file(
                 }
                 .map_err(ApiError::internal)?;
                 Ok((range, body, len))
-            }
-            Target::Crop { spec, source } => {
-                let bytes = cache
-                    .crop(&store, &source, &spec, max_pixels)
-                    .map_err(ApiError::internal)?;
-                let len = bytes.len() as u64;
-                let range = pick(len);
-                let body = match range {
-                    RangeRequest::Whole => bytes,
-                    RangeRequest::Part { start, end } => {
-                        bytes[start as usize..=end as usize].to_vec()
-                    }
-                    RangeRequest::Unsatisfiable => Vec::new(),
-                };
-                Ok((range, body, len))
-            }
+            })
+            .await??
         }
-    })
-    .await??;
+        Target::Crop { spec, source } => {
+            let bytes = crop_bytes(&state, store, spec, source).await?;
+            let len = bytes.len() as u64;
+            let range = pick(len);
+            let body = match range {
+                RangeRequest::Whole => bytes,
+                RangeRequest::Part { start, end } => bytes[start as usize..=end as usize].to_vec(),
+                RangeRequest::Unsatisfiable => Vec::new(),
+            };
+            (range, body, len)
+        }
+    };
     match range {
         RangeRequest::Whole => Ok(builder.content_type(content_type).body(body)),
         RangeRequest::Part { start, end } => {
@@ -333,6 +347,32 @@ pub async fn get_media_file(
             Ok(response)
         }
     }
+}
+
+/// The bytes of a crop: from the cache, or made under the server's [`CropLimit`] so only a
+/// bounded number are decoded, resized and encoded at once (a cache hit needs no turn).
+///
+/// [`CropLimit`]: crate::media::renditions::CropLimit
+async fn crop_bytes(
+    state: &AppState,
+    store: MediaStore,
+    spec: CropSpec,
+    source: String,
+) -> Result<Vec<u8>, ApiError> {
+    let cache = CropCache::new(&state.settings.media_dir, state.settings.crop_cache_bytes);
+    let key = spec.key();
+    let lookup = cache.clone();
+    if let Some(bytes) = web::block(move || lookup.get(&key))
+        .await?
+        .map_err(ApiError::internal)?
+    {
+        return Ok(bytes);
+    }
+    let _turn = state.crops.permit().await?;
+    let max_pixels = state.settings.max_image_pixels;
+    web::block(move || cache.make(&store, &source, &spec, max_pixels))
+        .await?
+        .map_err(ApiError::internal)
 }
 
 /// An article that uses a photo.
