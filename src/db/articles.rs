@@ -1,4 +1,4 @@
-//! Article storage: rows and forms, the public visibility rule, lists with keyset pagination,
+//! Article storage: rows and forms, lists with keyset pagination,
 //! the link tables, search index, revisions and change log kept in step on every write.
 
 use diesel::dsl::sql;
@@ -7,9 +7,13 @@ use diesel::sql_types::{Bool, Text};
 use diesel::sqlite::Sqlite;
 
 use crate::content::{MediaRef, QuoteRef, RenderContext};
+use std::collections::HashMap;
+
+use diesel::dsl::count_star;
+
 use crate::db::schema::{
     article_media, article_quotes, article_revisions, article_tags, articles, changes, media,
-    quotes, speakers,
+    quotes, speakers, taxonomy_counts,
 };
 use crate::newsroom::visibility::{self, Viewer};
 
@@ -845,50 +849,24 @@ pub fn set_body_html(
     Ok(())
 }
 
-/// The released articles (published or scheduled) that are not visible yet: publication time
-/// or embargo still ahead. Both halves walk an index (the unary `+` keeps the planner on the
-/// embargo index in the second), and the set is small: the stories waiting for their time, not
-/// the archive.
-const NOT_YET_VISIBLE: &str = "SELECT id FROM articles \
-     WHERE status IN ('published', 'scheduled') AND published_at > ?1 \
-     UNION \
-     SELECT id FROM articles \
-     WHERE embargo_until > ?1 AND +status IN ('published', 'scheduled') \
-         AND +published_at IS NOT NULL";
-
-#[derive(QueryableByName)]
-struct TermRow {
-    #[diesel(sql_type = Text)]
-    name: String,
-    #[diesel(sql_type = diesel::sql_types::BigInt)]
-    n: i64,
-}
-
-/// The kept counts of `kind` (`section` or `tag`) less the not-yet-visible articles counted in
-/// `pending`, by name, without the terms that come to zero.
+/// The kept counts of `kind` (`section` or `tag`) less those of the released articles still
+/// waiting for their time (`waiting`), by name, without the terms that come to zero.
 fn visible_counts(
     conn: &mut SqliteConnection,
     kind: &str,
-    pending: &str,
-    now: &str,
+    waiting: HashMap<String, i64>,
 ) -> QueryResult<Vec<(String, i64)>> {
-    let kept: Vec<TermRow> = diesel::sql_query(
-        "SELECT name, released AS n FROM taxonomy_counts \
-         WHERE kind = ?1 AND released > 0 ORDER BY name",
-    )
-    .bind::<Text, _>(kind)
-    .load(conn)?;
-    let waiting: std::collections::HashMap<String, i64> = diesel::sql_query(pending)
-        .bind::<Text, _>(now)
-        .load::<TermRow>(conn)?
-        .into_iter()
-        .map(|row| (row.name, row.n))
-        .collect();
+    let kept: Vec<(String, i64)> = taxonomy_counts::table
+        .filter(taxonomy_counts::kind.eq(kind))
+        .filter(taxonomy_counts::released.gt(0))
+        .order(taxonomy_counts::name.asc())
+        .select((taxonomy_counts::name, taxonomy_counts::released))
+        .load(conn)?;
     Ok(kept
         .into_iter()
-        .map(|row| {
-            let n = row.n - waiting.get(&row.name).copied().unwrap_or(0);
-            (row.name, n)
+        .map(|(name, n)| {
+            let n = n - waiting.get(&name).copied().unwrap_or(0);
+            (name, n)
         })
         .filter(|(_, n)| *n > 0)
         .collect())
@@ -897,20 +875,29 @@ fn visible_counts(
 /// Sections of publicly visible articles with how many each has, by name. Reads the counts
 /// the `taxonomy_counts` triggers keep, so its cost does not grow with the archive.
 pub fn section_counts(conn: &mut SqliteConnection, now: &str) -> QueryResult<Vec<(String, i64)>> {
-    let pending = format!(
-        "SELECT section AS name, count(*) AS n FROM articles \
-         WHERE section IS NOT NULL AND id IN ({NOT_YET_VISIBLE}) GROUP BY section"
-    );
-    visible_counts(conn, "section", &pending, now)
+    let waiting = visibility::waiting(conn, now)?;
+    let pending: HashMap<String, i64> = articles::table
+        .filter(articles::id.eq_any(&waiting))
+        .filter(articles::section.is_not_null())
+        .group_by(articles::section)
+        .select((articles::section.assume_not_null(), count_star()))
+        .load(conn)?
+        .into_iter()
+        .collect();
+    visible_counts(conn, "section", pending)
 }
 
 /// Tags of publicly visible articles with how many each has, by name (see [`section_counts`]).
 pub fn tag_counts(conn: &mut SqliteConnection, now: &str) -> QueryResult<Vec<(String, i64)>> {
-    let pending = format!(
-        "SELECT tag AS name, count(*) AS n FROM article_tags \
-         WHERE article_id IN ({NOT_YET_VISIBLE}) GROUP BY tag"
-    );
-    visible_counts(conn, "tag", &pending, now)
+    let waiting = visibility::waiting(conn, now)?;
+    let pending: HashMap<String, i64> = article_tags::table
+        .filter(article_tags::article_id.eq_any(&waiting))
+        .group_by(article_tags::tag)
+        .select((article_tags::tag, count_star()))
+        .load(conn)?
+        .into_iter()
+        .collect();
+    visible_counts(conn, "tag", pending)
 }
 
 #[cfg(test)]
@@ -1169,14 +1156,29 @@ mod plan_tests {
     }
 
     #[test]
-    fn counting_not_yet_visible_articles_walks_indexes() {
+    fn finding_the_articles_waiting_for_their_time_walks_indexes() {
         let mut conn = SqliteConnection::establish(":memory:").unwrap();
         conn.run_pending_migrations(crate::db::MIGRATIONS).unwrap();
-        let plan = plan_of(
-            &mut conn,
-            &NOT_YET_VISIBLE.replace("?1", "'2026-11-30T00:00:00.000000Z'"),
-        );
-        assert!(!plan.contains("SCAN articles"), "{plan}");
-        assert!(plan.contains("articles_by_embargo"), "{plan}");
+        let now = "2026-11-30T00:00:00.000000Z";
+        let not_yet = articles::table
+            .filter(articles::status.eq_any(["published", "scheduled"]))
+            .filter(articles::published_at.gt(now))
+            .select(articles::id);
+        let embargoed = articles::table
+            .filter(articles::embargo_until.gt(now))
+            .filter(sql::<Bool>(
+                "+articles.status IN ('published', 'scheduled')",
+            ))
+            .filter(articles::published_at.is_not_null())
+            .select(articles::id);
+        for query in [
+            diesel::debug_query::<Sqlite, _>(&not_yet).to_string(),
+            diesel::debug_query::<Sqlite, _>(&embargoed).to_string(),
+        ] {
+            let (sql, _) = query.split_once(" -- binds: ").unwrap();
+            let sql = sql.replace('?', &format!("'{now}'"));
+            let plan = plan_of(&mut conn, &sql);
+            assert!(!plan.contains("SCAN articles"), "{plan}");
+        }
     }
 }

@@ -135,6 +135,7 @@ diesel::table! {
         operation -> Text,
         version -> BigInt,
         at -> Text,
+        removed_for -> Integer,
     }
 }
 
@@ -243,6 +244,15 @@ diesel::table! {
 
 diesel::joinable!(articles_fts -> articles (article_id));
 diesel::allow_tables_to_appear_in_same_query!(articles_fts, articles);
+
+// Article counts per section and tag, kept by triggers (migration 2026-11-30-000403).
+diesel::table! {
+    taxonomy_counts (kind, name) {
+        kind -> Text,
+        name -> Text,
+        released -> BigInt,
+    }
+}
 
 diesel::table! {
     webhooks (id) {
