@@ -15,6 +15,7 @@ use crate::db::schema::{
     article_media, article_quotes, article_revisions, article_tags, articles, changes, media,
     quotes, speakers, taxonomy_counts,
 };
+use crate::newsroom::story;
 use crate::newsroom::visibility::{self, Viewer};
 
 /// An article as stored.
@@ -297,19 +298,7 @@ fn filtered(filter: &ListFilter) -> articles::BoxedQuery<'static, Sqlite> {
         );
     }
     if let Some(speaker) = &filter.speaker {
-        let speaker_ids = speakers::table.select(speakers::id).filter(
-            speakers::id
-                .eq(speaker.clone())
-                .or(speakers::slug.eq(speaker.clone())),
-        );
-        query = query.filter(
-            articles::id.eq_any(
-                article_quotes::table
-                    .inner_join(quotes::table)
-                    .select(article_quotes::article_id)
-                    .filter(quotes::speaker_id.eq_any(speaker_ids)),
-            ),
-        );
+        query = query.filter(story::quoting(speaker));
     }
     if let Some(status) = &filter.status {
         query = match status.as_str() {

@@ -4,8 +4,9 @@ use diesel::prelude::*;
 use diesel::sqlite::SqliteConnection;
 
 use crate::db::content_support::Keyset;
-use crate::db::schema::{article_quotes, articles, quotes, speakers};
+use crate::db::schema::{articles, quotes, speakers};
 use crate::error::ApiError;
+use crate::newsroom::story;
 use crate::newsroom::visibility::{self, Viewer};
 use diesel::sqlite::Sqlite;
 
@@ -196,15 +197,8 @@ pub fn count(conn: &mut SqliteConnection) -> Result<i64, ApiError> {
 /// The articles that quote this speaker (linked quotes and quotes in the body alike) and that
 /// `viewer` may see at `now`.
 fn quoting(speaker_id: &str, viewer: &Viewer, now: &str) -> articles::BoxedQuery<'static, Sqlite> {
-    let said = quotes::table
-        .filter(quotes::speaker_id.eq(speaker_id.to_owned()))
-        .select(quotes::article_id.assume_not_null());
-    let shown = article_quotes::table
-        .inner_join(quotes::table)
-        .filter(quotes::speaker_id.eq(speaker_id.to_owned()))
-        .select(article_quotes::article_id);
     articles::table
-        .filter(articles::id.eq_any(said).or(articles::id.eq_any(shown)))
+        .filter(story::quoting(speaker_id))
         .filter(visibility::articles(viewer, now))
         .into_boxed()
 }

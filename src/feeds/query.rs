@@ -9,7 +9,7 @@ use serde::Deserialize;
 use utoipa::IntoParams;
 
 use crate::auth::Caller;
-use crate::db::schema::{article_tags, articles, quotes, speakers};
+use crate::db::schema::{article_tags, articles, speakers};
 use crate::error::ApiError;
 use crate::newsroom::story;
 use crate::newsroom::visibility::{self, Viewer};
@@ -212,20 +212,7 @@ pub fn load_feed(
         );
     }
     if let Some(speaker) = &filter.speaker {
-        let speaker_ids = speakers::table
-            .filter(
-                speakers::id
-                    .eq(speaker.clone())
-                    .or(speakers::slug.eq(speaker.clone())),
-            )
-            .select(speakers::id);
-        query = query.filter(
-            articles::id.nullable().eq_any(
-                quotes::table
-                    .filter(quotes::speaker_id.eq_any(speaker_ids))
-                    .select(quotes::article_id),
-            ),
-        );
+        query = query.filter(story::quoting(speaker));
     }
     if let Some(after) = after {
         query = query.filter(articles::published_at.ge(after));

@@ -10,9 +10,9 @@ use diesel::prelude::*;
 
 use crate::db::media::MediaRow;
 use crate::db::quotes::QuoteRow;
-use crate::db::schema::{article_media, article_quotes, articles, media, quotes};
+use crate::db::schema::{article_media, article_quotes, articles, media, quotes, speakers};
 use crate::error::ApiError;
-use crate::newsroom::visibility::{self, Viewer};
+use crate::newsroom::visibility::{self, Condition, Viewer};
 
 /// The quotes that `article_ids` use (in their bodies or linked by `article_id`) and that
 /// `viewer` may see at `now`, oldest first. One query whatever the number of articles.
@@ -102,6 +102,29 @@ pub fn photos_of(
         .load(conn)?;
     let rows = photos_used_by(conn, article_ids, viewer, now)?;
     Ok(group(pairs, rows, |m| &m.id))
+}
+
+/// The articles that quote a speaker (given by id or slug), in their bodies or by linked
+/// quotes: the article side of "the people of a story", for `speaker=` filters and speaker pages.
+pub fn quoting(speaker: &str) -> Condition<articles::table> {
+    let speaker_ids = || {
+        speakers::table
+            .filter(
+                speakers::id
+                    .eq(speaker.to_owned())
+                    .or(speakers::slug.eq(speaker.to_owned())),
+            )
+            .select(speakers::id)
+    };
+    let linked = quotes::table
+        .filter(quotes::speaker_id.eq_any(speaker_ids()))
+        .filter(quotes::article_id.is_not_null())
+        .select(quotes::article_id.assume_not_null());
+    let in_body = article_quotes::table
+        .inner_join(quotes::table)
+        .filter(quotes::speaker_id.eq_any(speaker_ids()))
+        .select(article_quotes::article_id);
+    Box::new(articles::id.eq_any(linked).or(articles::id.eq_any(in_body)))
 }
 
 /// Puts `rows` (in the order wanted) under the articles that `(article id, row id)` pairs name.
