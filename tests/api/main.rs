@@ -16,5 +16,6 @@ mod quotes;
 mod response_cache;
 mod schemas;
 mod search;
+mod security;
 mod speakers;
 mod webhooks;
