@@ -5,6 +5,7 @@ pub mod client;
 pub mod fallback;
 pub mod idempotency;
 pub mod json_depth;
+pub mod negotiation;
 pub mod response_cache;
 pub mod security_headers;
 pub mod telemetry;
