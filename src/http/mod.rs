@@ -4,5 +4,6 @@ pub mod cache;
 pub mod fallback;
 pub mod idempotency;
 pub mod json_depth;
+pub mod negotiation;
 pub mod response_cache;
 pub mod telemetry;

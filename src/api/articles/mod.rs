@@ -270,31 +270,65 @@ pub fn article_from_row(row: &ArticleRow, now: &str, public_url: &str) -> Articl
     }
 }
 
-/// The list representation of a stored article at time `now`.
+/// The list representation of a stored article at time `now`: the full one less what lists
+/// leave out, so the two never map a row differently.
 pub fn summary_from_row(row: &ArticleRow, now: &str, public_url: &str) -> ArticleSummary {
-    ArticleSummary {
-        id: row.id.clone(),
-        slug: row.slug.clone(),
-        headline: row.headline.clone(),
-        standfirst: row.standfirst.clone(),
-        body: json_list(&row.body),
-        section: row.section.clone(),
-        tags: json_list(&row.tags),
-        byline: row.byline.clone(),
-        source: row.source.clone(),
-        dateline: row.dateline.clone(),
-        language: row.language.clone(),
-        status: store::shown_status(row, now),
-        published_at: row.published_at.clone(),
-        embargo_until: row.embargo_until.clone(),
-        hero_media_id: row.hero_media_id.clone(),
-        canonical_url: row.canonical_url.clone(),
-        copyright: row.copyright.clone(),
-        corrections: json_list(&row.corrections),
-        links: links(row, public_url),
-        created_at: row.created_at.clone(),
-        updated_at: row.updated_at.clone(),
-        version: row.version,
+    ArticleSummary::from(article_from_row(row, now, public_url))
+}
+
+impl From<Article> for ArticleSummary {
+    fn from(article: Article) -> Self {
+        // Destructured in full, so a field added to `Article` must be placed here too.
+        let Article {
+            id,
+            slug,
+            headline,
+            standfirst,
+            body,
+            body_html: _,
+            section,
+            tags,
+            byline,
+            source,
+            dateline,
+            language,
+            status,
+            published_at,
+            embargo_until,
+            hero_media_id,
+            canonical_url,
+            copyright,
+            corrections,
+            links,
+            created_at,
+            updated_at,
+            version,
+            included: _,
+        } = article;
+        ArticleSummary {
+            id,
+            slug,
+            headline,
+            standfirst,
+            body,
+            section,
+            tags,
+            byline,
+            source,
+            dateline,
+            language,
+            status,
+            published_at,
+            embargo_until,
+            hero_media_id,
+            canonical_url,
+            copyright,
+            corrections,
+            links,
+            created_at,
+            updated_at,
+            version,
+        }
     }
 }
 

@@ -1,7 +1,6 @@
 //! Media: uploaded photos with captions, credits and rights, and their original files.
 
 mod file;
-pub use file::accepts_webp;
 mod upload;
 
 pub use file::{ArticleUsage, MediaUsage, SpeakerUsage, get_media_usage};
