@@ -9,6 +9,18 @@ use crate::helpers::TestApp;
 
 impl TestApp {
     fn record_change(&self, resource: &str, id: &str, operation: &str, version: i64) {
+        self.record_removal(resource, id, operation, version, 0);
+    }
+
+    /// A change row that took the resource away from the reader classes in `removed_for`.
+    fn record_removal(
+        &self,
+        resource: &str,
+        id: &str,
+        operation: &str,
+        version: i64,
+        removed_for: i32,
+    ) {
         diesel::insert_into(changes::table)
             .values((
                 changes::resource.eq(resource),
@@ -16,6 +28,7 @@ impl TestApp {
                 changes::operation.eq(operation),
                 changes::version.eq(version),
                 changes::at.eq("2026-03-01T00:00:00.000000Z"),
+                changes::removed_for.eq(removed_for),
             ))
             .execute(&mut self.conn())
             .unwrap();
@@ -86,7 +99,8 @@ async fn partners_see_public_changes_and_tombstones_but_never_drafts() {
     app.record_change("article", "id-secret-draft", "create", 1);
     app.record_change("article", "id-live", "publish", 2);
     app.record_change("article", "id-gone", "publish", 2);
-    app.record_change("article", "id-gone", "delete", 3);
+    // Deleted while public: the row records that every reader class lost it.
+    app.record_removal("article", "id-gone", "delete", 3, 7);
     app.record_change("article", "id-never-published", "delete", 2);
     let key = app.api_key(&[Scope::ContentRead]).await;
     let page = app

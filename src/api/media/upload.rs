@@ -9,11 +9,11 @@ use utoipa::ToSchema;
 
 use crate::api::crud::{self, Checks, NoQuery};
 use crate::auth::{Contributor, SignedIn};
-use crate::db::content_support::{NewChange, record_change};
 use crate::db::media::{self as db, NewMedia};
 use crate::error::ApiError;
 use crate::imaging::{self, ImageError};
 use crate::media::MediaStore;
+use crate::newsroom::policy::Actor;
 use crate::state::AppState;
 
 use super::{FocalPoint, Media, TEXT_MAX, check_expiry, check_focal_point};
@@ -82,6 +82,13 @@ pub struct MediaMetadata {
     pub focal_point: Option<FocalPoint>,
 }
 
+impl MediaMetadata {
+    /// True when any rights field (`syndication_allowed`, `license`, `usage_expires`) is set.
+    pub fn sets_rights(&self) -> bool {
+        self.syndication_allowed || self.license.is_some() || self.usage_expires.is_some()
+    }
+}
+
 fn check_metadata(meta: &MediaMetadata) -> Checks {
     let mut checks = Checks::default();
     for (field, value) in [
@@ -123,7 +130,7 @@ pub fn store_image(
     public_url: &str,
     bytes: &[u8],
     meta: MediaMetadata,
-    created_by: Option<&str>,
+    actor: &Actor,
 ) -> Result<Media, ApiError> {
     store_image_limited(
         conn,
@@ -131,7 +138,7 @@ pub fn store_image(
         public_url,
         bytes,
         meta,
-        created_by,
+        actor,
         DEFAULT_MAX_PIXELS,
     )
 }
@@ -143,12 +150,12 @@ pub fn store_image_limited(
     public_url: &str,
     bytes: &[u8],
     meta: MediaMetadata,
-    created_by: Option<&str>,
+    actor: &Actor,
     max_pixels: u64,
 ) -> Result<Media, ApiError> {
     check_metadata(&meta).finish()?;
     let processed = imaging::process(bytes, max_pixels, RENDITION_WIDTHS).map_err(image_error)?;
-    store_processed(conn, media_dir, public_url, &processed, meta, created_by)
+    store_processed(conn, media_dir, public_url, &processed, meta, actor)
 }
 
 /// Records a processed image: writes the cleaned original and its renditions under the media
@@ -162,10 +169,11 @@ pub fn store_processed(
     public_url: &str,
     processed: &imaging::Processed,
     meta: MediaMetadata,
-    created_by: Option<&str>,
+    actor: &Actor,
 ) -> Result<Media, ApiError> {
     use diesel::Connection;
     check_metadata(&meta).finish()?;
+    crate::newsroom::media::may_upload(actor, meta.sets_rights())?;
     let store = MediaStore::new(media_dir);
     let width = i32::try_from(processed.original.width).map_err(ApiError::internal)?;
     let height = i32::try_from(processed.original.height).map_err(ApiError::internal)?;
@@ -174,6 +182,7 @@ pub fn store_processed(
         let files = crate::media::renditions::store_processed(&store, processed, public_url, &id)
             .map_err(ApiError::internal)?;
         let now = crate::time::now();
+        let watch = crate::newsroom::media::watch_new(conn, &id, &now)?;
         let inserted = serde_json::to_string(&files.renditions)
             .map_err(ApiError::internal)
             .and_then(|renditions| {
@@ -199,7 +208,7 @@ pub fn store_processed(
                             .and_then(crate::time::normalize),
                         focal_x: meta.focal_point.map(|p| p.x),
                         focal_y: meta.focal_point.map(|p| p.y),
-                        created_by: created_by.map(str::to_owned),
+                        created_by: actor.user_id().map(str::to_owned),
                         created_at: now.clone(),
                         updated_at: now.clone(),
                         version: 1,
@@ -208,16 +217,7 @@ pub fn store_processed(
                 db::set_renditions(conn, &id, &renditions)
             })
             .and_then(|row| {
-                record_change(
-                    conn,
-                    &NewChange {
-                        resource: "media",
-                        resource_id: &row.id,
-                        operation: "create",
-                        version: row.version,
-                        at: &now,
-                    },
-                )?;
+                watch.record(conn, "create", row.version)?;
                 Ok(row)
             });
         match inserted {
@@ -383,7 +383,7 @@ pub async fn create_media(
     form: Multipart,
     _query: web::Query<NoQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    let user = author.id.clone();
+    let actor = Actor::of(&crate::auth::Caller::User(author.user))?;
     let limit = state.settings.max_upload_bytes;
     let declared = req
         .headers()
@@ -395,6 +395,7 @@ pub async fn create_media(
     }
     let (bytes, meta) = read_upload(form, limit).await?;
     check_metadata(&meta).finish()?;
+    crate::newsroom::media::may_upload(&actor, meta.sets_rights())?;
     let max_pixels = state.settings.max_image_pixels;
     let widths = state.settings.rendition_widths.clone();
     // Decoding, resizing and encoding are CPU work: off the async workers.
@@ -405,9 +406,7 @@ pub async fn create_media(
     let public_url = state.public_url.to_string();
     let media = state
         .db
-        .write(move |conn| {
-            store_processed(conn, &media_dir, &public_url, &processed, meta, Some(&user))
-        })
+        .write(move |conn| store_processed(conn, &media_dir, &public_url, &processed, meta, &actor))
         .await?;
     crud::write_response(
         Some(&format!("/v1/media/{}", media.id)),
