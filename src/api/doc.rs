@@ -171,7 +171,12 @@ pub fn finish(mut doc: OpenApi) -> OpenApi {
              for front ends, partners and editors.\n\n\
              Errors are RFC 9457 `application/problem+json`. Reads of published content are \
              public; editors sign in at `POST /v1/auth/token` and send `Authorization: Bearer \
-             <token>`; partners send `X-Api-Key`.",
+             <token>`; partners send `X-Api-Key`.\n\n\
+             Every answer carries `X-Content-Type-Options: nosniff` and `Referrer-Policy: \
+             no-referrer`, and all but the Swagger UI `Content-Security-Policy: default-src \
+             'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'`. Behind a \
+             reverse proxy listed in `NEWSDESK_TRUSTED_PROXIES`, the client address for rate \
+             limits is read from `Forwarded` or `X-Forwarded-For`.",
         ))
         .build();
     doc.servers = Some(vec![Server::new("/")]);
