@@ -316,7 +316,7 @@ async fn read_upload(
         (status = 201, description = "Stored; `Location` and `ETag` are set", body = Media),
         (status = 400, description = "The multipart body cannot be read"),
         (status = 401, description = "Not signed in"),
-        (status = 403, description = "Not a contributor, editor or admin"),
+        (status = 403, description = "A partner key, or a contributor setting rights fields (`syndication_allowed`, `license`, `usage_expires`)"),
         (status = 413, description = "The file is larger than the configured limit (`NEWSDESK_MAX_UPLOAD_BYTES`, 20 MiB by default)"),
         (status = 415, description = "Not `multipart/form-data`, or the file is not a JPEG, PNG, WebP or GIF"),
         (status = 422, description = "Missing `file`, unknown or repeated parts, invalid metadata, an image over the pixel limit (`NEWSDESK_MAX_IMAGE_PIXELS`, checked from the header before decoding) or one that does not decode")
