@@ -152,6 +152,7 @@ diesel::table! {
         location -> Nullable<Text>,
         body -> Binary,
         created_at -> Text,
+        completed -> Bool,
     }
 }
 

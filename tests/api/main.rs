@@ -17,6 +17,7 @@ mod quotes;
 mod response_cache;
 mod schemas;
 mod search;
+mod security;
 mod speakers;
 mod visibility;
 mod webhooks;
