@@ -7,11 +7,11 @@ use diesel::sqlite::SqliteConnection;
 use image::{DynamicImage, Rgb, RgbImage};
 use serde_json::{Value, json};
 
-use crate::api::media::{MediaMetadata, store_image};
 use crate::db::schema::articles;
 use crate::error::ApiError;
 use crate::imaging::{Format, encode};
 use crate::newsroom::articles::{self as article_core, Draft, Origin};
+use crate::newsroom::media::{self as photo_core, DEFAULT_MAX_PIXELS, NewPhoto, RENDITION_WIDTHS};
 use crate::newsroom::policy::Actor;
 use crate::newsroom::quotes::{self as quote_core, NewQuoteInput, QuoteEdit};
 use crate::newsroom::speakers::{self as speaker_core, NewSpeakerInput};
@@ -355,15 +355,24 @@ fn load(
     let now = chrono::Utc::now();
     let mut photo_ids = std::collections::HashMap::new();
     for (photo, bytes) in files {
-        let meta = MediaMetadata {
+        let fields = NewPhoto {
             caption: Some(photo.caption.to_owned()),
             credit: Some(photo.credit.to_owned()),
             alt_text: Some(photo.alt.to_owned()),
             copyright: Some(format!("© 2026 {}", credit_agency(photo.credit))),
             syndication_allowed: true,
-            ..MediaMetadata::default()
+            ..NewPhoto::default()
         };
-        let stored = store_image(conn, media_dir, public_url, bytes, meta, &Actor::System)?;
+        let processed = crate::imaging::process(bytes, DEFAULT_MAX_PIXELS, RENDITION_WIDTHS)
+            .map_err(ApiError::internal)?;
+        let stored = photo_core::create(
+            conn,
+            &Actor::System,
+            media_dir,
+            public_url,
+            &processed,
+            fields,
+        )?;
         photo_ids.insert(photo.key, stored.id);
     }
     let mut speaker_ids = std::collections::HashMap::new();

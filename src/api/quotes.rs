@@ -411,7 +411,9 @@ pub async fn get_quote(
     ))
 }
 
-/// Changes a quote (JSON merge patch). Contributors and above; `If-Match` required.
+/// Changes a quote (JSON merge patch). Editors, and contributors for quotes they created that
+/// no published or scheduled article shows; `If-Match` required. Articles showing it are
+/// rendered again, each a new version and revision.
 #[utoipa::path(
     tag = "quotes",
     params(
@@ -424,7 +426,7 @@ pub async fn get_quote(
         (status = 200, description = "The changed quote, with its new `ETag`", body = Quote),
         (status = 400, description = "The body is not JSON"),
         (status = 401, description = "Not signed in"),
-        (status = 403, description = "Not a contributor, editor or admin, or a contributor attaching the quote to an article that is not their own draft"),
+        (status = 403, description = "A partner key, a contributor changing a quote they did not create or one a published or scheduled article shows, or attaching it to an article that is not their own draft"),
         (status = 404, description = "No such quote"),
         (status = 412, description = "`If-Match` does not match the current version"),
         (status = 413, description = "The body is too large"),

@@ -1,10 +1,11 @@
 //! Photos: recording an upload, changing metadata and rights, and deleting, under the policy,
 //! with the change row and the re-render of the articles that show a changed photo.
 
-use diesel::SqliteConnection;
+use diesel::{Connection, SqliteConnection};
 
-use crate::db::media::{self as db, MediaChanges, MediaRow};
+use crate::db::media::{self as db, MediaChanges, MediaRow, NewMedia};
 use crate::error::ApiError;
+use crate::imaging;
 use crate::media::MediaStore;
 use crate::media::renditions::CropCache;
 use crate::newsroom::articles::{self, Shown};
@@ -19,15 +20,106 @@ pub fn touches_rights(changes: &MediaChanges) -> bool {
         || changes.usage_expires.is_some()
 }
 
-/// Checks `actor` may create a photo with these rights fields set (`true` when any is).
-pub fn may_upload(actor: &Actor, sets_rights: bool) -> Result<(), ApiError> {
-    policy::edit_rights(actor, sets_rights)
+/// The largest image the library loader accepts, in pixels (width × height), checked from the
+/// header: the default of `NEWSDESK_MAX_IMAGE_PIXELS`, which uploads use.
+pub const DEFAULT_MAX_PIXELS: u64 = 50_000_000;
+/// Rendition widths the library loader makes: the default of `NEWSDESK_RENDITION_WIDTHS`,
+/// which uploads use.
+pub const RENDITION_WIDTHS: &[u32] = &[320, 640, 1024, 1600];
+
+/// A new photo's metadata, checked for shape.
+#[derive(Debug, Clone, Default)]
+pub struct NewPhoto {
+    /// Caption.
+    pub caption: Option<String>,
+    /// Credit line.
+    pub credit: Option<String>,
+    /// Text alternative.
+    pub alt_text: Option<String>,
+    /// Copyright notice.
+    pub copyright: Option<String>,
+    /// Licence terms (a rights field).
+    pub license: Option<String>,
+    /// Whether partners may republish it (a rights field).
+    pub syndication_allowed: bool,
+    /// When the right to use it ends, normalised (a rights field).
+    pub usage_expires: Option<String>,
+    /// Point of interest, `(x, y)` in 0..1.
+    pub focal: Option<(f64, f64)>,
 }
 
-/// Records the `create` change of a photo just inserted (the upload path stores its files and
-/// row first); to be called with the id before the insert is watched.
-pub fn watch_new(conn: &mut SqliteConnection, id: &str, now: &str) -> Result<Watch, ApiError> {
-    Watch::start(conn, "media", id, now)
+impl NewPhoto {
+    /// True when any rights field is set.
+    fn sets_rights(&self) -> bool {
+        self.syndication_allowed || self.license.is_some() || self.usage_expires.is_some()
+    }
+}
+
+/// Records a processed image by `actor`: writes the cleaned original and its renditions under
+/// the media directory by content hash and inserts the record with a `create` change, all in
+/// one transaction (nested as a savepoint when the caller already has one open). The recorded
+/// size, dimensions and digest are those of the cleaned file, never of the raw upload. On
+/// failure the files this call created are removed again. Rights fields are editors' alone.
+pub fn create(
+    conn: &mut SqliteConnection,
+    actor: &Actor,
+    media_dir: &std::path::Path,
+    public_url: &str,
+    processed: &imaging::Processed,
+    photo: NewPhoto,
+) -> Result<MediaRow, ApiError> {
+    policy::edit_rights(actor, photo.sets_rights())?;
+    let store = MediaStore::new(media_dir);
+    let width = i32::try_from(processed.original.width).map_err(ApiError::internal)?;
+    let height = i32::try_from(processed.original.height).map_err(ApiError::internal)?;
+    let id = uuid::Uuid::now_v7().to_string();
+    conn.transaction(|conn| {
+        let files = crate::media::renditions::store_processed(&store, processed, public_url, &id)
+            .map_err(ApiError::internal)?;
+        let now = crate::time::now();
+        let watch = Watch::start(conn, "media", &id, &now)?;
+        let inserted = serde_json::to_string(&files.renditions)
+            .map_err(ApiError::internal)
+            .and_then(|renditions| {
+                db::insert(
+                    conn,
+                    &NewMedia {
+                        id: id.clone(),
+                        kind: "image".to_owned(),
+                        content_type: processed.original.format.content_type().to_owned(),
+                        width,
+                        height,
+                        bytes: files.bytes,
+                        sha256: files.sha256.clone(),
+                        caption: photo.caption,
+                        credit: photo.credit,
+                        alt_text: photo.alt_text,
+                        copyright: photo.copyright,
+                        license: photo.license,
+                        syndication_allowed: photo.syndication_allowed,
+                        usage_expires: photo.usage_expires,
+                        focal_x: photo.focal.map(|(x, _)| x),
+                        focal_y: photo.focal.map(|(_, y)| y),
+                        created_by: actor.user_id().map(str::to_owned),
+                        created_at: now.clone(),
+                        updated_at: now.clone(),
+                        version: 1,
+                    },
+                )?;
+                db::set_renditions(conn, &id, &renditions)
+            })
+            .and_then(|row| {
+                watch.record(conn, "create", row.version)?;
+                Ok(row)
+            });
+        if inserted.is_err() {
+            // Nothing may be left behind by a failed request, not even the files.
+            for sha in &files.created {
+                let _ = store.remove(sha);
+            }
+        }
+        inserted
+    })
 }
 
 /// Changes the metadata of the photo `id` (`changes` without time and version, which are set

@@ -417,7 +417,9 @@ pub async fn get_media(
     ))
 }
 
-/// Changes a photo's metadata (JSON merge patch). Contributors and above; `If-Match` required.
+/// Changes a photo's metadata (JSON merge patch). Editors, and contributors for photos they
+/// uploaded that no published or scheduled article shows; rights fields (`syndication_allowed`,
+/// `license`, `usage_expires`) are editors' alone. `If-Match` required.
 #[utoipa::path(
     tag = "media",
     params(
@@ -430,7 +432,7 @@ pub async fn get_media(
         (status = 200, description = "The changed metadata, with its new `ETag`", body = Media),
         (status = 400, description = "The body is not JSON"),
         (status = 401, description = "Not signed in"),
-        (status = 403, description = "Not a contributor, editor or admin"),
+        (status = 403, description = "A partner key, a contributor changing rights fields, a photo they did not upload or one a published or scheduled article shows"),
         (status = 404, description = "No such media"),
         (status = 412, description = "`If-Match` does not match the current version"),
         (status = 413, description = "The body is too large"),

@@ -379,7 +379,9 @@ async fn find_speaker(state: &AppState, key: String) -> Result<SpeakerRow, ApiEr
         .await
 }
 
-/// Changes a speaker (JSON merge patch). Contributors and above; `If-Match` required.
+/// Changes a speaker (JSON merge patch). Editors, and contributors for speakers they created
+/// whom no published or scheduled article quotes; `If-Match` required. Articles quoting them
+/// are rendered again, each a new version and revision.
 #[utoipa::path(
     tag = "speakers",
     params(
@@ -392,7 +394,7 @@ async fn find_speaker(state: &AppState, key: String) -> Result<SpeakerRow, ApiEr
         (status = 200, description = "The changed speaker, with its new `ETag`", body = Speaker),
         (status = 400, description = "The body is not JSON"),
         (status = 401, description = "Not signed in"),
-        (status = 403, description = "Not a contributor, editor or admin"),
+        (status = 403, description = "A partner key, or a contributor changing a speaker they did not create or one a published or scheduled article quotes"),
         (status = 404, description = "No such speaker"),
         (status = 409, description = "Another speaker has this slug"),
         (status = 412, description = "`If-Match` does not match the current version"),
