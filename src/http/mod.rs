@@ -1,6 +1,7 @@
 //! HTTP plumbing shared by every endpoint: telemetry, error fallbacks, conditional responses.
 
 pub mod cache;
+pub mod coding;
 pub mod fallback;
 pub mod idempotency;
 pub mod json_depth;

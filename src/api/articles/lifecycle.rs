@@ -11,7 +11,7 @@ use super::{Article, Correction, visible};
 use crate::auth::{Caller, Editor, SignedIn};
 use crate::db::articles::{self as store, ArticleRow};
 use crate::error::{ApiError, FieldError};
-use crate::http::cache::{check_if_match_values, if_match_values};
+use crate::http::cache::IfMatch;
 use crate::newsroom::visibility::Viewer;
 use crate::state::AppState;
 
@@ -50,16 +50,14 @@ where
     F: FnOnce(&ArticleRow, &str) -> Result<store::ArticleChanges, ApiError> + Send + 'static,
 {
     let user_id = caller.user().map(|u| u.id.clone());
-    let if_match = if_match_values(&req);
+    let if_match = IfMatch::of(&req);
     let public_url = state.public_url.to_string();
     let row = state
         .db
         .write(move |conn| {
             let now = crate::time::now();
             let row = visible(conn, &caller, &key, &now)?;
-            if !if_match.is_empty() {
-                check_if_match_values(&if_match, row.version)?;
-            }
+            if_match.check_when_sent(row.version)?;
             // Released to readers before this change (embargoes aside): only then is taking it
             // back an `unpublish` in the change feed.
             let was_out =

@@ -14,7 +14,7 @@ use crate::content::blocks::NewBlock;
 use crate::content::{Block, blocks, parse_blocks, plain_text, render_html};
 use crate::db::articles::{self as store, ArticleRow, NewArticle};
 use crate::error::{ApiError, FieldError};
-use crate::http::cache::{check_if_match_values, if_match_values, resource_etag};
+use crate::http::cache::{IfMatch, resource_etag};
 use crate::state::AppState;
 
 /// A new article. It is always created as a draft.
@@ -655,7 +655,7 @@ pub async fn update_article(
     let caller = Caller::User(user.clone());
     let key = path.into_inner();
     let patch = body.into_inner();
-    let if_match = if_match_values(&req);
+    let if_match = IfMatch::of(&req);
     let public_url = state.public_url.to_string();
     let row = state
         .db
@@ -663,7 +663,7 @@ pub async fn update_article(
             let now = crate::time::now();
             let row = visible(conn, &caller, &key, &now)?;
             require_can_edit(&caller, &row)?;
-            check_if_match_values(&if_match, row.version)?;
+            if_match.check(row.version)?;
             let draft = merge(&row, patch)?;
             let checked = draft.check()?;
             let rendered = render(conn, &checked)?;
@@ -810,14 +810,14 @@ pub async fn delete_article(
 ) -> Result<HttpResponse, ApiError> {
     let caller = Caller::User(user.user);
     let key = path.into_inner();
-    let if_match = if_match_values(&req);
+    let if_match = IfMatch::of(&req);
     state
         .db
         .write(move |conn| {
             let now = crate::time::now();
             let row = visible(conn, &caller, &key, &now)?;
             require_can_edit(&caller, &row)?;
-            check_if_match_values(&if_match, row.version)?;
+            if_match.check(row.version)?;
             store::delete(conn, &row.id)?;
             store::log_change(conn, &row.id, "delete", row.version, &now)?;
             Ok(())
