@@ -5,16 +5,14 @@ use diesel::sqlite::SqliteConnection;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use crate::api::crud::{
-    self, Checks, IfMatch, ListPage, NoQuery, Sort, decode_cursor, not_null, paginate,
-    parse_fields, patch_field,
-};
-use crate::api::pagination;
+use crate::api::pagination::{self, ListPage, decode_cursor, paginate};
+use crate::api::patch::{Checks, not_null, patch_field};
+use crate::api::query::{NoQuery, Sort, parse_fields};
 use crate::auth::{Caller, Contributor, Editor, Role, SignedIn, UserCaller};
 use crate::db::content_support::{Keyset, NewChange, latest_change_at, record_change};
 use crate::db::quotes::{self as db, NewQuote, QuoteChanges, QuoteFilter, QuoteRow};
 use crate::error::ApiError;
-use crate::http::cache::{CachePolicy, conditional_resource};
+use crate::http::cache::{CachePolicy, IfMatch, conditional_resource, write_response};
 use crate::newsroom::visibility::Viewer;
 use crate::state::AppState;
 
@@ -76,12 +74,12 @@ impl From<QuoteRow> for Quote {
     }
 }
 
-/// The documented body of a list of [`Quote`] (see [`crud::sparse_page_schema`]).
+/// The documented body of a list of [`Quote`] (see [`pagination::sparse_page_schema`]).
 pub struct QuotePage;
 
 impl utoipa::PartialSchema for QuotePage {
     fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
-        crud::sparse_page_schema("Quote")
+        pagination::sparse_page_schema("Quote")
     }
 }
 
@@ -92,7 +90,7 @@ impl ToSchema for QuotePage {
             utoipa::openapi::RefOr<utoipa::openapi::schema::Schema>,
         )>,
     ) {
-        crud::page_item_schemas::<Quote>(schemas);
+        pagination::page_item_schemas::<Quote>(schemas);
     }
 }
 
@@ -271,7 +269,7 @@ pub async fn list_quotes_for(
             })
         })
         .await?;
-    crud::list_response(
+    pagination::list_response(
         &req,
         &state.public_url,
         policy(&state, &caller),
@@ -405,7 +403,7 @@ pub async fn create_quote(
             let row = db::insert(
                 conn,
                 &NewQuote {
-                    id: crud::new_id(),
+                    id: crate::ids::new_id(),
                     text: body.text,
                     speaker_id,
                     article_id: body.article_id,
@@ -431,7 +429,7 @@ pub async fn create_quote(
             Ok(Quote::from(row))
         })
         .await?;
-    crud::write_response(Some(&quote_path(&quote.id)), &quote, quote.version)
+    write_response(Some(&quote_path(&quote.id)), &quote, quote.version)
 }
 
 /// Reads a quote. The public only sees quotes that stand alone or belong to a publicly visible
@@ -507,7 +505,7 @@ pub async fn update_quote(
     _query: web::Query<NoQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let author = author.user;
-    let if_match = IfMatch::from_request(&req)?;
+    let if_match = IfMatch::required(&req)?;
     let id = path.into_inner();
     let body = body.into_inner();
     let mut checks = Checks::default();
@@ -571,7 +569,7 @@ pub async fn update_quote(
             Ok(Quote::from(row))
         })
         .await?;
-    crud::write_response(None, &quote, quote.version)
+    write_response(None, &quote, quote.version)
 }
 
 /// Deletes a quote no article body uses. Editors and admins; `If-Match` required.
@@ -600,7 +598,7 @@ pub async fn delete_quote(
     path: web::Path<String>,
     _query: web::Query<NoQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    let if_match = IfMatch::from_request(&req)?;
+    let if_match = IfMatch::required(&req)?;
     let id = path.into_inner();
     state
         .db

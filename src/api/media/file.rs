@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use super::find_visible;
-use crate::api::crud::NoQuery;
+use crate::api::query::NoQuery;
 use crate::auth::{Caller, Contributor, SignedIn};
 use crate::db::media as db;
 use crate::error::{ApiError, Problem, problem_response};

@@ -7,7 +7,9 @@ use diesel::sqlite::SqliteConnection;
 use futures_util::StreamExt;
 use utoipa::ToSchema;
 
-use crate::api::crud::{self, Checks, NoQuery};
+use crate::api::patch::Checks;
+use crate::api::query::NoQuery;
+use crate::http::cache::write_response;
 use crate::auth::{Contributor, SignedIn};
 use crate::db::content_support::{NewChange, record_change};
 use crate::db::media::{self as db, NewMedia};
@@ -169,7 +171,7 @@ pub fn store_processed(
     let store = MediaStore::new(media_dir);
     let width = i32::try_from(processed.original.width).map_err(ApiError::internal)?;
     let height = i32::try_from(processed.original.height).map_err(ApiError::internal)?;
-    let id = crud::new_id();
+    let id = crate::ids::new_id();
     conn.transaction(|conn| {
         let files = crate::media::renditions::store_processed(&store, processed, public_url, &id)
             .map_err(ApiError::internal)?;
@@ -409,7 +411,7 @@ pub async fn create_media(
             store_processed(conn, &media_dir, &public_url, &processed, meta, Some(&user))
         })
         .await?;
-    crud::write_response(
+    write_response(
         Some(&format!("/v1/media/{}", media.id)),
         &media,
         media.version,

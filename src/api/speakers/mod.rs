@@ -12,16 +12,14 @@ use diesel::sqlite::SqliteConnection;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use crate::api::crud::{
-    self, Checks, IfMatch, ListPage, NoQuery, Sort, decode_cursor, not_null, paginate,
-    parse_fields, patch_field,
-};
-use crate::api::pagination;
+use crate::api::pagination::{self, ListPage, decode_cursor, paginate};
+use crate::api::patch::{Checks, not_null, patch_field};
+use crate::api::query::{NoQuery, Sort, parse_fields};
 use crate::auth::{Caller, Contributor, Editor, SignedIn};
 use crate::db::content_support::{Keyset, NewChange, latest_change_at, record_change};
 use crate::db::speakers::{self as db, NewSpeaker, SpeakerChanges, SpeakerRow};
 use crate::error::ApiError;
-use crate::http::cache::{CachePolicy, conditional_resource};
+use crate::http::cache::{CachePolicy, IfMatch, conditional_resource, write_response};
 use crate::state::AppState;
 
 const NAME_MAX: usize = 200;
@@ -83,12 +81,12 @@ impl From<SpeakerRow> for Speaker {
     }
 }
 
-/// The documented body of a list of [`Speaker`] (see [`crud::sparse_page_schema`]).
+/// The documented body of a list of [`Speaker`] (see [`pagination::sparse_page_schema`]).
 pub struct SpeakerPage;
 
 impl utoipa::PartialSchema for SpeakerPage {
     fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
-        crud::sparse_page_schema("Speaker")
+        pagination::sparse_page_schema("Speaker")
     }
 }
 
@@ -99,7 +97,7 @@ impl ToSchema for SpeakerPage {
             utoipa::openapi::RefOr<utoipa::openapi::schema::Schema>,
         )>,
     ) {
-        crud::page_item_schemas::<Speaker>(schemas);
+        pagination::page_item_schemas::<Speaker>(schemas);
     }
 }
 
@@ -352,7 +350,7 @@ pub async fn list_speakers(
             })
         })
         .await?;
-    crud::list_response(
+    pagination::list_response(
         &req,
         &state.public_url,
         policy(&state, &caller),
@@ -423,7 +421,7 @@ pub async fn create_speaker(
             let row = db::insert(
                 conn,
                 &NewSpeaker {
-                    id: crud::new_id(),
+                    id: crate::ids::new_id(),
                     slug,
                     name: body.name.trim().to_owned(),
                     title: body.title,
@@ -449,7 +447,7 @@ pub async fn create_speaker(
             Ok(Speaker::from(row))
         })
         .await?;
-    crud::write_response(Some(&speaker_path(&speaker.id)), &speaker, speaker.version)
+    write_response(Some(&speaker_path(&speaker.id)), &speaker, speaker.version)
 }
 
 /// Reads a speaker by id or slug.
@@ -522,7 +520,7 @@ pub async fn update_speaker(
     body: web::Json<UpdateSpeaker>,
     _query: web::Query<NoQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    let if_match = IfMatch::from_request(&req)?;
+    let if_match = IfMatch::required(&req)?;
     let key = path.into_inner();
     let body = body.into_inner();
     let mut checks = Checks::default();
@@ -593,7 +591,7 @@ pub async fn update_speaker(
             Ok(Speaker::from(row))
         })
         .await?;
-    crud::write_response(None, &speaker, speaker.version)
+    write_response(None, &speaker, speaker.version)
 }
 
 /// Deletes a speaker who has no quotes. Editors and admins; `If-Match` required.
@@ -622,7 +620,7 @@ pub async fn delete_speaker(
     path: web::Path<String>,
     _query: web::Query<NoQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    let if_match = IfMatch::from_request(&req)?;
+    let if_match = IfMatch::required(&req)?;
     let key = path.into_inner();
     state
         .db
