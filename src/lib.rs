@@ -14,6 +14,7 @@ pub mod demo;
 pub mod error;
 pub mod feeds;
 pub mod http;
+pub mod ids;
 pub mod imaging;
 pub mod logging;
 pub mod media;

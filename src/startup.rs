@@ -4,7 +4,7 @@ use std::net::TcpListener;
 use std::sync::Arc;
 
 use actix_web::dev::Server;
-use actix_web::middleware::{Compress, ErrorHandlers, from_fn};
+use actix_web::middleware::{ErrorHandlers, from_fn};
 use actix_web::{App, web};
 use utoipa_actix_web::AppExt;
 use utoipa_swagger_ui::{Config as SwaggerConfig, SwaggerUi};
@@ -164,7 +164,7 @@ fn run(listener: TcpListener, state: AppState, signals: Signals) -> anyhow::Resu
             .wrap(from_fn(crate::http::response_cache::middleware))
             .wrap(from_fn(crate::auth::guard::guard))
             .wrap(ErrorHandlers::new().default_handler(fallback::problem_for_plain_errors))
-            .wrap(Compress::default())
+            .wrap(from_fn(crate::http::coding::middleware))
             .wrap(public_cors())
             .wrap(from_fn(telemetry::observe))
             .wrap(from_fn(crate::http::security_headers::middleware))

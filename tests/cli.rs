@@ -144,7 +144,11 @@ fn the_openapi_command_prints_the_committed_document() {
 fn migrate_creates_the_database_and_reports() {
     let dir = tempfile::tempdir().unwrap();
     let output = newsdesk(&dir).arg("migrate").output().unwrap();
-    assert!(output.status.success());
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
     assert!(dir.path().join("cli.db").exists());
     assert!(String::from_utf8_lossy(&output.stdout).contains("up to date"));
 }

@@ -6,14 +6,14 @@ use actix_web::{HttpRequest, HttpResponse, delete, get, post, web};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use crate::api::admin::{ListQuery, check_if_match, page_of, private_json, required_if_match};
-use crate::api::pagination::Page;
+use crate::api::pagination::{CREATION_ORDER, ListQuery, Page, private_page};
 use crate::auth::keys::{self, NewApiKey, format_rate, rate_of};
 use crate::auth::users::parse_scopes;
 use crate::auth::{Admin, Scope, SignedIn};
 use crate::db;
 use crate::db::api_keys::ApiKeyRow;
 use crate::error::ApiError;
+use crate::http::cache::{CachePolicy, IfMatch, resource_response};
 use crate::state::AppState;
 
 /// A partner API key as listed: never with its secret.
@@ -130,7 +130,7 @@ pub async fn list_api_keys(
     _admin: SignedIn<Admin>,
     query: web::Query<ListQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    let (limit, after) = query.position()?;
+    let (limit, after) = query.position(CREATION_ORDER)?;
     let rows = state
         .db
         .read(move |conn| {
@@ -138,9 +138,10 @@ pub async fn list_api_keys(
             Ok(db::api_keys::list(conn, after, limit + 1)?)
         })
         .await?;
-    page_of(
+    private_page(
         rows,
         limit,
+        CREATION_ORDER,
         |r| (r.created_at.clone(), r.id.clone()),
         ApiKey::try_from,
         &req,
@@ -219,8 +220,9 @@ pub async fn get_api_key(
         .read(move |conn| Ok(db::api_keys::find(conn, &key)?))
         .await?
         .ok_or_else(|| ApiError::not_found("API key", &id))?;
-    let updated_at = row.updated_at.clone();
-    private_json(&req, &ApiKey::try_from(row)?, &updated_at)
+    let key = ApiKey::try_from(row)?;
+    let last_modified = crate::time::parse(&key.updated_at);
+    resource_response(&req, &key, key.version, last_modified, CachePolicy::Private)
 }
 
 /// Revokes a key: from now on it is refused with 401. The record stays listed with its
@@ -248,16 +250,14 @@ pub async fn revoke_api_key(
     _admin: SignedIn<Admin>,
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    let if_match = required_if_match(&req)?;
+    let if_match = IfMatch::required(&req)?;
     let id = id.into_inner();
     state
         .db
         .write(move |conn| {
             let row = db::api_keys::find(conn, &id)?
                 .ok_or_else(|| ApiError::not_found("API key", &id))?;
-            let current =
-                serde_json::to_vec(&ApiKey::try_from(row.clone())?).map_err(ApiError::internal)?;
-            check_if_match(&if_match, &current)?;
+            if_match.check(row.version)?;
             if row.revoked_at.is_none() {
                 db::api_keys::revoke(conn, &id, &crate::time::now(), row.version + 1)?;
             }

@@ -1,16 +1,16 @@
 //! The HTTP API: the one route table, from which the OpenAPI document is also collected.
 
-pub mod admin;
 pub mod api_keys;
 pub mod articles;
 pub mod auth;
 pub mod changes;
-pub mod crud;
 pub mod doc;
 pub mod feeds;
 pub mod media;
 pub mod ops;
 pub mod pagination;
+pub mod patch;
+pub mod query;
 pub mod quotes;
 pub mod search;
 pub mod speakers;

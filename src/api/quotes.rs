@@ -4,16 +4,14 @@ use actix_web::{HttpRequest, HttpResponse, delete, get, patch, post, web};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use crate::api::crud::{
-    self, Checks, IfMatch, ListPage, NoQuery, Sort, decode_cursor, not_null, paginate,
-    parse_fields, patch_field,
-};
-use crate::api::pagination;
+use crate::api::pagination::{self, ListPage, decode_cursor, paginate};
+use crate::api::patch::{Checks, not_null, patch_field};
+use crate::api::query::{NoQuery, Sort, parse_fields};
 use crate::auth::{Caller, Contributor, Editor, SignedIn};
 use crate::db::content_support::{Keyset, latest_change_at};
 use crate::db::quotes::{self as db, QuoteFilter, QuoteRow};
 use crate::error::ApiError;
-use crate::http::cache::{CachePolicy, conditional_resource};
+use crate::http::cache::{CachePolicy, IfMatch, conditional_resource, write_response};
 use crate::newsroom::policy::Actor;
 use crate::newsroom::quotes::{self as core, NewQuoteInput, QuoteEdit};
 use crate::newsroom::visibility::Viewer;
@@ -77,12 +75,12 @@ impl From<QuoteRow> for Quote {
     }
 }
 
-/// The documented body of a list of [`Quote`] (see [`crud::sparse_page_schema`]).
+/// The documented body of a list of [`Quote`] (see [`pagination::sparse_page_schema`]).
 pub struct QuotePage;
 
 impl utoipa::PartialSchema for QuotePage {
     fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
-        crud::sparse_page_schema("Quote")
+        pagination::sparse_page_schema("Quote")
     }
 }
 
@@ -93,7 +91,7 @@ impl ToSchema for QuotePage {
             utoipa::openapi::RefOr<utoipa::openapi::schema::Schema>,
         )>,
     ) {
-        crud::page_item_schemas::<Quote>(schemas);
+        pagination::page_item_schemas::<Quote>(schemas);
     }
 }
 
@@ -272,7 +270,7 @@ pub async fn list_quotes_for(
             })
         })
         .await?;
-    crud::list_response(
+    pagination::list_response(
         &req,
         &state.public_url,
         policy(&state, &caller),
@@ -367,7 +365,7 @@ pub async fn create_quote(
         .write(move |conn| core::create(conn, &actor, input, checks.errors))
         .await?;
     let quote = Quote::from(row);
-    crud::write_response(Some(&quote_path(&quote.id)), &quote, quote.version)
+    write_response(Some(&quote_path(&quote.id)), &quote, quote.version)
 }
 
 /// Reads a quote. The public only sees quotes that stand alone or belong to a publicly visible
@@ -444,7 +442,7 @@ pub async fn update_quote(
     body: web::Json<UpdateQuote>,
     _query: web::Query<NoQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    let if_match = IfMatch::from_request(&req)?;
+    let if_match = IfMatch::required(&req)?;
     let id = path.into_inner();
     let body = body.into_inner();
     let mut checks = Checks::default();
@@ -488,7 +486,7 @@ pub async fn update_quote(
         })
         .await?;
     let quote = Quote::from(row);
-    crud::write_response(None, &quote, quote.version)
+    write_response(None, &quote, quote.version)
 }
 
 /// Deletes a quote no article body uses. Editors and admins; `If-Match` required.
@@ -517,7 +515,7 @@ pub async fn delete_quote(
     path: web::Path<String>,
     _query: web::Query<NoQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    let if_match = IfMatch::from_request(&req)?;
+    let if_match = IfMatch::required(&req)?;
     let id = path.into_inner();
     let actor = Actor::of(&Caller::User(user.user))?;
     state

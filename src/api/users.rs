@@ -1,18 +1,16 @@
 //! Users: the public shape of an account, and the admin-only `/v1/users` endpoints.
 
-use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, get, patch, post, web};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use crate::api::admin::{ListQuery, check_if_match, page_of, private_json, required_if_match};
-use crate::api::pagination::Page;
+use crate::api::pagination::{CREATION_ORDER, ListQuery, Page, private_page};
 use crate::auth::users::{self as accounts, NewUser};
 use crate::auth::{Admin, Role, SignedIn, password};
 use crate::db;
 use crate::db::users::{UserChanges, UserRow};
 use crate::error::{ApiError, FieldError};
-use crate::http::cache::etag_for;
+use crate::http::cache::{CachePolicy, IfMatch, resource_response, write_response};
 use crate::state::AppState;
 
 /// A user account as the API shows it (never with its password hash).
@@ -61,12 +59,6 @@ impl TryFrom<UserRow> for User {
             version: row.version,
         })
     }
-}
-
-fn user_json(row: UserRow) -> Result<(User, Vec<u8>), ApiError> {
-    let user = User::try_from(row)?;
-    let body = serde_json::to_vec(&user).map_err(ApiError::internal)?;
-    Ok((user, body))
 }
 
 /// A new user, created by an admin.
@@ -125,7 +117,7 @@ pub async fn list_users(
     _admin: SignedIn<Admin>,
     query: web::Query<ListQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    let (limit, after) = query.position()?;
+    let (limit, after) = query.position(CREATION_ORDER)?;
     let rows = state
         .db
         .read(move |conn| {
@@ -133,9 +125,10 @@ pub async fn list_users(
             Ok(db::users::list(conn, after, limit + 1)?)
         })
         .await?;
-    page_of(
+    private_page(
         rows,
         limit,
+        CREATION_ORDER,
         |r| (r.created_at.clone(), r.id.clone()),
         User::try_from,
         &req,
@@ -181,13 +174,8 @@ pub async fn create_user(
         },
     )
     .await?;
-    let (user, body) = user_json(row)?;
-    Ok(HttpResponse::Created()
-        .insert_header((header::LOCATION, format!("/v1/users/{}", user.id)))
-        .insert_header((header::ETAG, etag_for(&body)))
-        .insert_header((header::CACHE_CONTROL, "no-store"))
-        .content_type("application/json")
-        .body(body))
+    let user = User::try_from(row)?;
+    write_response(Some(&format!("/v1/users/{}", user.id)), &user, user.version)
 }
 
 /// One user.
@@ -217,8 +205,15 @@ pub async fn get_user(
         .read(move |conn| Ok(db::users::find(conn, &key)?))
         .await?
         .ok_or_else(|| ApiError::not_found("user", &id))?;
-    let updated_at = row.updated_at.clone();
-    private_json(&req, &User::try_from(row)?, &updated_at)
+    let user = User::try_from(row)?;
+    let last_modified = crate::time::parse(&user.updated_at);
+    resource_response(
+        &req,
+        &user,
+        user.version,
+        last_modified,
+        CachePolicy::Private,
+    )
 }
 
 /// Changes a user's role, display name or password, or disables it. Requires `If-Match`.
@@ -252,7 +247,7 @@ pub async fn update_user(
     id: web::Path<String>,
     body: web::Json<UpdateUser>,
 ) -> Result<HttpResponse, ApiError> {
-    let if_match = required_if_match(&req)?;
+    let if_match = IfMatch::required(&req)?;
     let id = id.into_inner();
     let changes = body.into_inner();
     if id == admin.id
@@ -290,8 +285,7 @@ pub async fn update_user(
         .write(move |conn| {
             let current =
                 db::users::find(conn, &key)?.ok_or_else(|| ApiError::not_found("user", &key))?;
-            let (_, body) = user_json(current.clone())?;
-            check_if_match(&if_match, &body)?;
+            if_match.check(current.version)?;
             let now = crate::time::now();
             let role_changes = changes.role.is_some_and(|r| r.as_str() != current.role);
             let disables = changes.disabled == Some(true) && !current.disabled;
@@ -314,10 +308,6 @@ pub async fn update_user(
             db::users::find(conn, &key)?.ok_or_else(|| ApiError::not_found("user", &key))
         })
         .await?;
-    let (_, body) = user_json(row)?;
-    Ok(HttpResponse::Ok()
-        .insert_header((header::ETAG, etag_for(&body)))
-        .insert_header((header::CACHE_CONTROL, "private, no-store"))
-        .content_type("application/json")
-        .body(body))
+    let user = User::try_from(row)?;
+    write_response(None, &user, user.version)
 }

@@ -6,12 +6,11 @@ use actix_web::{HttpRequest, HttpResponse, delete, get, post, web};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use crate::api::admin::{ListQuery, check_if_match, private_json, required_if_match};
-use crate::api::pagination::{self, Cursor, Page, next_link};
+use crate::api::pagination::{CREATION_ORDER, ListQuery, Page, private_page};
 use crate::auth::{Admin, SignedIn};
 use crate::db::webhooks::{self as store, DeliveryRow, NewWebhook, WebhookRow};
 use crate::error::{ApiError, FieldError};
-use crate::http::cache::{CachePolicy, conditional};
+use crate::http::cache::{CachePolicy, IfMatch, resource_response};
 use crate::state::AppState;
 
 /// A webhook subscription, without its secret.
@@ -133,52 +132,6 @@ fn new_secret() -> String {
     format!("whsec_{}", hex::encode(random))
 }
 
-/// Turns `limit + 1` rows into a private page with its `Link` header.
-fn page<R, T: ToSchema + Serialize>(
-    mut rows: Vec<R>,
-    limit: i64,
-    sort: &str,
-    key_of: impl Fn(&R) -> (String, String),
-    convert: impl Fn(R) -> T,
-    req: &HttpRequest,
-    public_url: &str,
-) -> Result<HttpResponse, ApiError> {
-    let more = rows.len() as i64 > limit;
-    rows.truncate(usize::try_from(limit).unwrap_or(0));
-    let next_cursor = match (more, rows.last()) {
-        (true, Some(last)) => {
-            let (key, id) = key_of(last);
-            Some(
-                Cursor {
-                    sort: sort.to_owned(),
-                    key: serde_json::Value::String(key),
-                    id,
-                }
-                .encode(),
-            )
-        }
-        _ => None,
-    };
-    let page = Page {
-        data: rows.into_iter().map(convert).collect::<Vec<T>>(),
-        next_cursor: next_cursor.clone(),
-        total: None,
-    };
-    let body = serde_json::to_vec(&page).map_err(ApiError::internal)?;
-    let mut response = conditional(req, "application/json", body, None, CachePolicy::Private);
-    if let Some(cursor) = next_cursor
-        && let Ok(value) = header::HeaderValue::from_str(&next_link(
-            public_url,
-            req.path(),
-            req.query_string(),
-            &cursor,
-        ))
-    {
-        response.headers_mut().insert(header::LINK, value);
-    }
-    Ok(response)
-}
-
 /// Lists webhooks, oldest first, without their secrets.
 #[utoipa::path(
     tag = "admin",
@@ -199,7 +152,7 @@ pub async fn list_webhooks(
     _admin: SignedIn<Admin>,
     query: web::Query<ListQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    let (limit, after) = query.position()?;
+    let (limit, after) = query.position(CREATION_ORDER)?;
     let rows = state
         .db
         .read(move |conn| {
@@ -207,12 +160,12 @@ pub async fn list_webhooks(
             Ok(store::list(conn, after, limit + 1)?)
         })
         .await?;
-    page(
+    private_page(
         rows,
         limit,
-        crate::api::admin::LIST_SORT,
+        CREATION_ORDER,
         |r| (r.created_at.clone(), r.id.clone()),
-        Webhook::from,
+        |r| Ok(Webhook::from(r)),
         &req,
         &state.public_url,
     )
@@ -280,7 +233,7 @@ pub async fn create_webhook(
         .write(move |conn| {
             let now = crate::time::now();
             let new = NewWebhook {
-                id: uuid::Uuid::now_v7().to_string(),
+                id: crate::ids::new_id(),
                 url,
                 events: events_json,
                 secret: stored_secret,
@@ -326,8 +279,15 @@ pub async fn get_webhook(
         .read(move |conn| Ok(store::find(conn, &key)?))
         .await?
         .ok_or_else(|| ApiError::not_found("webhook", &id))?;
-    let updated_at = row.updated_at.clone();
-    private_json(&req, &Webhook::from(row), &updated_at)
+    let webhook = Webhook::from(row);
+    let last_modified = crate::time::parse(&webhook.updated_at);
+    resource_response(
+        &req,
+        &webhook,
+        webhook.version,
+        last_modified,
+        CachePolicy::Private,
+    )
 }
 
 /// Deletes a webhook and its delivery log; nothing more is sent to it. Requires `If-Match`.
@@ -354,14 +314,13 @@ pub async fn delete_webhook(
     _admin: SignedIn<Admin>,
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    let if_match = required_if_match(&req)?;
+    let if_match = IfMatch::required(&req)?;
     let id = id.into_inner();
     state
         .db
         .write(move |conn| {
             let row = store::find(conn, &id)?.ok_or_else(|| ApiError::not_found("webhook", &id))?;
-            let current = serde_json::to_vec(&Webhook::from(row)).map_err(ApiError::internal)?;
-            check_if_match(&if_match, &current)?;
+            if_match.check(row.version)?;
             store::delete(conn, &id)?;
             Ok(())
         })
@@ -392,19 +351,7 @@ pub async fn list_webhook_deliveries(
     id: web::Path<String>,
     query: web::Query<ListQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    let limit = pagination::limit(query.limit)?;
-    let after = match &query.cursor {
-        None => None,
-        Some(text) => {
-            let cursor = Cursor::decode(text, DELIVERY_SORT)?;
-            let key = cursor
-                .key
-                .as_str()
-                .ok_or_else(|| ApiError::bad_field("cursor", "is not a cursor from this list"))?
-                .to_owned();
-            Some((key, cursor.id))
-        }
-    };
+    let (limit, after) = query.position(DELIVERY_SORT)?;
     let id = id.into_inner();
     let rows = state
         .db
@@ -416,12 +363,12 @@ pub async fn list_webhook_deliveries(
             Ok(store::deliveries(conn, &id, after, limit + 1)?)
         })
         .await?;
-    page(
+    private_page(
         rows,
         limit,
         DELIVERY_SORT,
         |r| (r.created_at.clone(), r.id.clone()),
-        WebhookDelivery::from,
+        |r| Ok(WebhookDelivery::from(r)),
         &req,
         &state.public_url,
     )

@@ -112,6 +112,9 @@ impl Db {
         let queries = Arc::new(AtomicU64::new(0));
         let pool = Pool::builder()
             .max_size(settings.db_pool_size.max(1))
+            // Open one connection up front and the rest as load asks for them: start-up then
+            // costs one open, not a pool's worth racing to switch a new file to WAL.
+            .min_idle(Some(1))
             .connection_timeout(settings.db_busy_timeout.max(Duration::from_millis(250)))
             // A local SQLite file cannot drop a connection the way a server can, so the
             // `SELECT 1` r2d2 would otherwise run before every checkout is pure overhead.

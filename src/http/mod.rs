@@ -2,6 +2,7 @@
 
 pub mod cache;
 pub mod client;
+pub mod coding;
 pub mod fallback;
 pub mod idempotency;
 pub mod json_depth;

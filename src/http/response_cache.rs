@@ -28,7 +28,7 @@ use std::time::{Duration, Instant};
 
 use actix_web::body::{BodySize, BoxBody, EitherBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
-use actix_web::http::header::{self, AcceptEncoding, Encoding, HeaderName, HeaderValue};
+use actix_web::http::header::{self, HeaderName, HeaderValue};
 use actix_web::http::{Method, StatusCode};
 use actix_web::middleware::Next;
 use actix_web::web::{self, Bytes};
@@ -39,6 +39,7 @@ use tokio::sync::Notify;
 use crate::auth::Caller;
 use crate::db::Db;
 use crate::http::cache::{Conditions, NOT_MODIFIED_HEADERS};
+use crate::http::coding::{Coding, WouldCompress, worth_compressing};
 use crate::state::AppState;
 
 /// `X-Cache`: whether the answer came from the response cache.
@@ -55,66 +56,11 @@ struct Entry {
     etag: Option<String>,
     last_modified: Option<DateTime<Utc>>,
     body: Bytes,
-    /// A JSON or feed body worth compressing (images are compressed already).
+    /// A body worth compressing ([`worth_compressing`]).
     compressible: bool,
     /// The body compressed with brotli and with gzip, made the first time a client asks.
     brotli: OnceLock<Option<Bytes>>,
     gzip: OnceLock<Option<Bytes>>,
-}
-
-/// The content codings kept compressed alongside an answer; others (deflate) are left to the
-/// compression middleware.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Coding {
-    Brotli,
-    Gzip,
-}
-
-impl Coding {
-    fn header_value(self) -> HeaderValue {
-        HeaderValue::from_static(match self {
-            Coding::Brotli => "br",
-            Coding::Gzip => "gzip",
-        })
-    }
-
-    /// The coding the client prefers among those the server offers, when it is one the cache
-    /// keeps (the same negotiation the compression middleware makes).
-    fn negotiate(req: &ServiceRequest) -> Option<Coding> {
-        let accepted = req.get_header::<AcceptEncoding>()?;
-        let offered = [
-            Encoding::brotli(),
-            Encoding::gzip(),
-            Encoding::deflate(),
-            Encoding::identity(),
-        ];
-        match accepted.negotiate(offered.iter())? {
-            chosen if chosen == Encoding::brotli() => Some(Coding::Brotli),
-            chosen if chosen == Encoding::gzip() => Some(Coding::Gzip),
-            _ => None,
-        }
-    }
-
-    fn compress(self, body: &[u8]) -> Option<Bytes> {
-        use std::io::Write;
-        let out = Vec::with_capacity(body.len() / 4);
-        let bytes = match self {
-            Coding::Brotli => {
-                // Quality 5 of 11: most of the gain at a few milliseconds for a large page,
-                // paid once per kept answer.
-                let mut writer = brotli::CompressorWriter::new(out, 4096, 5, 22);
-                writer.write_all(body).ok()?;
-                writer.flush().ok()?;
-                writer.into_inner()
-            }
-            Coding::Gzip => {
-                let mut writer = flate2::write::GzEncoder::new(out, flate2::Compression::default());
-                writer.write_all(body).ok()?;
-                writer.finish().ok()?
-            }
-        };
-        Some(Bytes::from(bytes))
-    }
 }
 
 impl Entry {
@@ -151,6 +97,9 @@ impl Entry {
             response.append_header((header::VARY, HeaderValue::from_static("Accept-Encoding")));
         }
         if fresh {
+            if self.compressible {
+                response.extensions_mut().insert(WouldCompress);
+            }
             return response.finish();
         }
         let compressed = coding
@@ -158,7 +107,8 @@ impl Entry {
             .and_then(|coding| Some((coding, self.encoded(coding)?)));
         match compressed {
             Some((coding, body)) => {
-                // With Content-Encoding set, the compression middleware leaves the body alone.
+                // With Content-Encoding set, the coding middleware leaves the body alone and
+                // only gives it the coded ETag.
                 response.insert_header((header::CONTENT_ENCODING, coding.header_value()));
                 response.body(body)
             }
@@ -182,9 +132,6 @@ impl Entry {
         (bodies + key.len() + headers + 128) as u64
     }
 }
-
-/// Bodies shorter than this are sent as they are.
-const COMPRESS_FROM: usize = 256;
 
 fn keeps_on_304(name: &HeaderName) -> bool {
     NOT_MODIFIED_HEADERS.contains(name)
@@ -456,8 +403,7 @@ where
         last_modified: text(header::LAST_MODIFIED)
             .and_then(|v| DateTime::parse_from_rfc2822(v).ok())
             .map(|at| at.with_timezone(&Utc)),
-        compressible: body.len() >= COMPRESS_FROM
-            && text(header::CONTENT_TYPE).is_some_and(|v| v.starts_with("application/")),
+        compressible: text(header::CONTENT_TYPE).is_some_and(|v| worth_compressing(v, body.len())),
         headers,
         body,
         brotli: OnceLock::new(),

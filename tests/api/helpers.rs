@@ -98,7 +98,8 @@ impl TestApp {
         let dir = tempfile::tempdir().unwrap();
         let mut settings = test_settings(&dir);
         change(&mut settings);
-        let app = Application::build(settings, Signals::Ignore).expect("server builds");
+        let app = Application::build(settings, Signals::Ignore)
+            .unwrap_or_else(|e| panic!("server builds: {e:#}"));
         let address = app.address().to_owned();
         let state = app.state().clone();
         actix_web::rt::spawn(app.run_until_stopped());

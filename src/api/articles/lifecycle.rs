@@ -10,7 +10,7 @@ use super::Article;
 use super::write::article_response;
 use crate::auth::{Caller, Editor, SignedIn};
 use crate::error::{ApiError, FieldError};
-use crate::http::cache::{check_if_match_values, if_match_values};
+use crate::http::cache::IfMatch;
 use crate::newsroom::articles::{self, Transition};
 use crate::newsroom::policy::Actor;
 use crate::state::AppState;
@@ -47,18 +47,12 @@ async fn transition(
     change: Transition<'static>,
 ) -> Result<HttpResponse, ApiError> {
     let actor = Actor::of(&caller)?;
-    let if_match = if_match_values(&req);
+    let if_match = IfMatch::of(&req);
     let public_url = state.public_url.to_string();
     let row = state
         .db
         .write(move |conn| {
-            let check = |version| {
-                if if_match.is_empty() {
-                    Ok(())
-                } else {
-                    check_if_match_values(&if_match, version)
-                }
-            };
+            let check = |version| if_match.check_when_sent(version);
             articles::transition(conn, &actor, &key, check, operation, change, &public_url)
         })
         .await?;

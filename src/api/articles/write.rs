@@ -12,7 +12,7 @@ use crate::auth::{Caller, Contributor, SignedIn};
 use crate::content::blocks::NewBlock;
 use crate::db::articles::ArticleRow;
 use crate::error::{ApiError, FieldError};
-use crate::http::cache::{check_if_match_values, if_match_values, resource_etag};
+use crate::http::cache::{IfMatch, resource_etag};
 use crate::newsroom::articles::{self, Draft, Origin};
 use crate::newsroom::policy::Actor;
 use crate::state::AppState;
@@ -255,7 +255,7 @@ pub async fn update_article(
     let user = user.user;
     let key = path.into_inner();
     let patch = body.into_inner();
-    let if_match = if_match_values(&req);
+    let if_match = IfMatch::of(&req);
     let public_url = state.public_url.to_string();
     let actor = Actor::of(&Caller::User(user))?;
     let row = state
@@ -265,7 +265,7 @@ pub async fn update_article(
                 conn,
                 &actor,
                 &key,
-                |version| check_if_match_values(&if_match, version),
+                |version| if_match.check(version),
                 |row| merge(row, patch),
                 &public_url,
             )
@@ -367,15 +367,11 @@ pub async fn delete_article(
 ) -> Result<HttpResponse, ApiError> {
     let caller = Caller::User(user.user);
     let key = path.into_inner();
-    let if_match = if_match_values(&req);
+    let if_match = IfMatch::of(&req);
     let actor = Actor::of(&caller)?;
     state
         .db
-        .write(move |conn| {
-            articles::delete(conn, &actor, &key, |version| {
-                check_if_match_values(&if_match, version)
-            })
-        })
+        .write(move |conn| articles::delete(conn, &actor, &key, |version| if_match.check(version)))
         .await?;
     Ok(HttpResponse::NoContent().finish())
 }

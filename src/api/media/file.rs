@@ -8,11 +8,11 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use super::find_visible;
-use crate::api::crud::NoQuery;
+use crate::api::query::NoQuery;
 use crate::auth::{Caller, Contributor, SignedIn};
 use crate::db::media as db;
 use crate::error::{ApiError, Problem, problem_response};
-use crate::http::cache::{http_date, if_none_match_hits};
+use crate::http::cache::{Conditions, http_date, if_range_holds};
 use crate::imaging::Format;
 use crate::media::renditions::{self, CropCache, CropSpec};
 use crate::media::rights::{FileAudience, file_cache_control};
@@ -222,11 +222,7 @@ pub async fn get_media_file(
     };
 
     let last_modified = crate::time::parse(&row.created_at);
-    let fresh = if req.headers().contains_key(header::IF_NONE_MATCH) {
-        if_none_match_hits(&req, &etag)
-    } else {
-        last_modified.is_some_and(|at| crate::http::cache::not_modified_since(&req, at))
-    };
+    let fresh = Conditions::read(req.headers()).fresh(Some(&etag), last_modified);
     let mut builder = if fresh {
         HttpResponse::NotModified()
     } else {
@@ -266,11 +262,7 @@ pub async fn get_media_file(
         .get(header::RANGE)
         .and_then(|v| v.to_str().ok())
         .map(str::to_owned);
-    let range_applies = req
-        .headers()
-        .get(header::IF_RANGE)
-        .and_then(|v| v.to_str().ok())
-        .is_none_or(|tag| tag.trim() == etag);
+    let range_applies = if_range_holds(&req, &etag);
     let pick = move |len: u64| {
         if range_applies {
             parse_range(range_header.as_deref(), len)

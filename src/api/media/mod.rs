@@ -15,16 +15,14 @@ use actix_web::{HttpRequest, HttpResponse, delete, get, patch, web};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use crate::api::crud::{
-    self, Checks, IfMatch, ListPage, NoQuery, Sort, decode_cursor, not_null, paginate,
-    parse_fields, patch_field,
-};
-use crate::api::pagination;
+use crate::api::pagination::{self, ListPage, decode_cursor, paginate};
+use crate::api::patch::{Checks, not_null, patch_field};
+use crate::api::query::{NoQuery, Sort, parse_fields};
 use crate::auth::{Caller, Contributor, Editor, SignedIn};
 use crate::db::content_support::{Keyset, latest_change_at};
 use crate::db::media::{self as db, MediaChanges, MediaRow};
 use crate::error::ApiError;
-use crate::http::cache::{CachePolicy, conditional_resource};
+use crate::http::cache::{CachePolicy, IfMatch, conditional_resource, write_response};
 use crate::media::MediaStore;
 use crate::newsroom::media as core;
 use crate::newsroom::policy::Actor;
@@ -174,12 +172,12 @@ impl Media {
     }
 }
 
-/// The documented body of a list of [`Media`] (see [`crud::sparse_page_schema`]).
+/// The documented body of a list of [`Media`] (see [`pagination::sparse_page_schema`]).
 pub struct MediaPage;
 
 impl utoipa::PartialSchema for MediaPage {
     fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
-        crud::sparse_page_schema("Media")
+        pagination::sparse_page_schema("Media")
     }
 }
 
@@ -190,7 +188,7 @@ impl ToSchema for MediaPage {
             utoipa::openapi::RefOr<utoipa::openapi::schema::Schema>,
         )>,
     ) {
-        crud::page_item_schemas::<Media>(schemas);
+        pagination::page_item_schemas::<Media>(schemas);
     }
 }
 
@@ -362,7 +360,7 @@ pub async fn list_media(
             })
         })
         .await?;
-    crud::list_response(
+    pagination::list_response(
         &req,
         &state.public_url,
         policy(&state, &caller),
@@ -450,7 +448,7 @@ pub async fn update_media(
     body: web::Json<UpdateMedia>,
     _query: web::Query<NoQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    let if_match = IfMatch::from_request(&req)?;
+    let if_match = IfMatch::required(&req)?;
     let id = path.into_inner();
     let body = body.into_inner();
     let mut checks = Checks::default();
@@ -506,7 +504,7 @@ pub async fn update_media(
         })
         .await?;
     let media = Media::from_row(row, &public_url);
-    crud::write_response(None, &media, media.version)
+    write_response(None, &media, media.version)
 }
 
 /// Deletes a photo no article or speaker uses; its original, renditions and cached crops go
@@ -536,7 +534,7 @@ pub async fn delete_media(
     path: web::Path<String>,
     _query: web::Query<NoQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    let if_match = IfMatch::from_request(&req)?;
+    let if_match = IfMatch::required(&req)?;
     let id = path.into_inner();
     let store = MediaStore::new(&state.settings.media_dir);
     let crop_cache = crate::media::renditions::CropCache::new(

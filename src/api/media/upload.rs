@@ -7,9 +7,11 @@ use diesel::sqlite::SqliteConnection;
 use futures_util::StreamExt;
 use utoipa::ToSchema;
 
-use crate::api::crud::{self, Checks, NoQuery};
+use crate::api::patch::Checks;
+use crate::api::query::NoQuery;
 use crate::auth::{Contributor, SignedIn};
 use crate::error::ApiError;
+use crate::http::cache::write_response;
 use crate::imaging::{self, ImageError};
 use crate::newsroom::media::NewPhoto;
 use crate::newsroom::policy::Actor;
@@ -355,7 +357,7 @@ pub async fn create_media(
         .db
         .write(move |conn| store_processed(conn, &media_dir, &public_url, &processed, meta, &actor))
         .await?;
-    crud::write_response(
+    write_response(
         Some(&format!("/v1/media/{}", media.id)),
         &media,
         media.version,

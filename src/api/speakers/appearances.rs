@@ -4,8 +4,8 @@ use actix_web::{HttpRequest, HttpResponse, get, web};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use crate::api::crud::{self, ListPage, Sort, decode_cursor, paginate, parse_fields};
-use crate::api::pagination;
+use crate::api::pagination::{self, ListPage, decode_cursor, paginate};
+use crate::api::query::{Sort, parse_fields};
 use crate::api::quotes::{QuoteListQuery, list_quotes_for};
 use crate::auth::Caller;
 use crate::db::content_support::{Keyset, latest_change_at};
@@ -17,12 +17,12 @@ use crate::state::AppState;
 
 use super::{find_speaker, policy};
 
-/// The documented body of a list of [`SpeakerArticle`] (see [`crud::sparse_page_schema`]).
+/// The documented body of a list of [`SpeakerArticle`] (see [`pagination::sparse_page_schema`]).
 pub struct SpeakerArticlePage;
 
 impl utoipa::PartialSchema for SpeakerArticlePage {
     fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
-        crud::sparse_page_schema("SpeakerArticle")
+        pagination::sparse_page_schema("SpeakerArticle")
     }
 }
 
@@ -33,7 +33,7 @@ impl ToSchema for SpeakerArticlePage {
             utoipa::openapi::RefOr<utoipa::openapi::schema::Schema>,
         )>,
     ) {
-        crud::page_item_schemas::<SpeakerArticle>(schemas);
+        pagination::page_item_schemas::<SpeakerArticle>(schemas);
     }
 }
 
@@ -223,7 +223,7 @@ pub async fn list_speaker_articles(
             })
         })
         .await?;
-    crud::list_response(
+    pagination::list_response(
         &req,
         &state.public_url,
         policy(&state, &caller),

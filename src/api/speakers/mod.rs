@@ -12,16 +12,14 @@ use diesel::sqlite::SqliteConnection;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use crate::api::crud::{
-    self, Checks, IfMatch, ListPage, NoQuery, Sort, decode_cursor, not_null, paginate,
-    parse_fields, patch_field,
-};
-use crate::api::pagination;
+use crate::api::pagination::{self, ListPage, decode_cursor, paginate};
+use crate::api::patch::{Checks, not_null, patch_field};
+use crate::api::query::{NoQuery, Sort, parse_fields};
 use crate::auth::{Caller, Contributor, Editor, SignedIn};
 use crate::db::content_support::{Keyset, latest_change_at};
 use crate::db::speakers::{self as db, SpeakerRow};
 use crate::error::ApiError;
-use crate::http::cache::{CachePolicy, conditional_resource};
+use crate::http::cache::{CachePolicy, IfMatch, conditional_resource, write_response};
 use crate::newsroom::policy::Actor;
 use crate::newsroom::slugs;
 use crate::newsroom::speakers::{self as core, NewSpeakerInput, SpeakerEdit};
@@ -85,12 +83,12 @@ impl From<SpeakerRow> for Speaker {
     }
 }
 
-/// The documented body of a list of [`Speaker`] (see [`crud::sparse_page_schema`]).
+/// The documented body of a list of [`Speaker`] (see [`pagination::sparse_page_schema`]).
 pub struct SpeakerPage;
 
 impl utoipa::PartialSchema for SpeakerPage {
     fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
-        crud::sparse_page_schema("Speaker")
+        pagination::sparse_page_schema("Speaker")
     }
 }
 
@@ -101,7 +99,7 @@ impl ToSchema for SpeakerPage {
             utoipa::openapi::RefOr<utoipa::openapi::schema::Schema>,
         )>,
     ) {
-        crud::page_item_schemas::<Speaker>(schemas);
+        pagination::page_item_schemas::<Speaker>(schemas);
     }
 }
 
@@ -270,7 +268,7 @@ pub async fn list_speakers(
             })
         })
         .await?;
-    crud::list_response(
+    pagination::list_response(
         &req,
         &state.public_url,
         policy(&state, &caller),
@@ -338,7 +336,7 @@ pub async fn create_speaker(
         .write(move |conn| core::create(conn, &actor, input, checks.errors))
         .await?;
     let speaker = Speaker::from(row);
-    crud::write_response(Some(&speaker_path(&speaker.id)), &speaker, speaker.version)
+    write_response(Some(&speaker_path(&speaker.id)), &speaker, speaker.version)
 }
 
 /// Reads a speaker by id or slug.
@@ -413,7 +411,7 @@ pub async fn update_speaker(
     body: web::Json<UpdateSpeaker>,
     _query: web::Query<NoQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    let if_match = IfMatch::from_request(&req)?;
+    let if_match = IfMatch::required(&req)?;
     let key = path.into_inner();
     let body = body.into_inner();
     let mut checks = Checks::default();
@@ -462,7 +460,7 @@ pub async fn update_speaker(
         })
         .await?;
     let speaker = Speaker::from(row);
-    crud::write_response(None, &speaker, speaker.version)
+    write_response(None, &speaker, speaker.version)
 }
 
 /// Deletes a speaker who has no quotes. Editors and admins; `If-Match` required.
@@ -491,7 +489,7 @@ pub async fn delete_speaker(
     path: web::Path<String>,
     _query: web::Query<NoQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    let if_match = IfMatch::from_request(&req)?;
+    let if_match = IfMatch::required(&req)?;
     let key = path.into_inner();
     let actor = Actor::of(&Caller::User(user.user))?;
     state
