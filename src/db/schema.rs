@@ -124,6 +124,7 @@ diesel::table! {
         author_id -> Nullable<Text>,
         created_at -> Text,
         snapshot -> Text,
+        note -> Nullable<Text>,
     }
 }
 

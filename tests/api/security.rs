@@ -464,8 +464,10 @@ async fn a_unique_value_the_database_refuses_is_a_409_naming_the_field() {
 #[actix_web::test]
 async fn readyz_says_unavailable_and_nothing_about_the_cause() {
     let app = TestApp::spawn_with(|s| {
+        // One connection, and a wait for it long enough that starting up on a busy machine
+        // never times out, short enough for the probe below to give up quickly.
         s.db_pool_size = 1;
-        s.db_busy_timeout = Duration::from_millis(250);
+        s.db_busy_timeout = Duration::from_millis(2000);
     })
     .await;
     let ready = app.get("/readyz").await;

@@ -10,11 +10,9 @@ pub mod write;
 use serde::{Deserialize, Deserializer, Serialize};
 use utoipa::ToSchema;
 
-use crate::auth::{Caller, Role};
 use crate::content::Block;
 use crate::db::articles::{self as store, ArticleRow};
 use crate::error::ApiError;
-use crate::newsroom::visibility::Viewer;
 
 pub use include::Included;
 
@@ -345,47 +343,6 @@ pub fn last_modified(row: &ArticleRow, now: &str) -> Option<chrono::DateTime<chr
         latest = at;
     }
     crate::time::parse(latest)
-}
-
-/// The article with this id or slug, if the caller may see it at `now`; 404 otherwise (an
-/// article the caller may not see answers as if absent).
-pub fn visible(
-    conn: &mut diesel::SqliteConnection,
-    caller: &Caller,
-    key: &str,
-    now: &str,
-) -> Result<ArticleRow, ApiError> {
-    store::find_visible(conn, key, &Viewer::of(caller), now)?
-        .ok_or_else(|| ApiError::not_found("article", key))
-}
-
-/// Requires a signed-in user: 401 without credentials, 403 for partner keys.
-pub fn require_user(caller: &Caller) -> Result<&crate::auth::UserCaller, ApiError> {
-    match caller {
-        Caller::User(user) => Ok(user),
-        Caller::Anonymous => Err(ApiError::Unauthorized {
-            detail: "sign in to change content".to_owned(),
-        }),
-        Caller::Partner(_) => Err(ApiError::Forbidden {
-            detail: "partner keys may only read".to_owned(),
-        }),
-    }
-}
-
-/// Checks the caller may edit this (visible) article: editors any, contributors only their
-/// own drafts.
-pub fn require_can_edit(caller: &Caller, row: &ArticleRow) -> Result<(), ApiError> {
-    let user = require_user(caller)?;
-    if caller.has_role(Role::Editor) {
-        return Ok(());
-    }
-    if row.author_id.as_deref() == Some(user.id.as_str()) && row.status == "draft" {
-        Ok(())
-    } else {
-        Err(ApiError::Forbidden {
-            detail: "contributors may only change their own drafts".to_owned(),
-        })
-    }
 }
 
 /// Reads a present-or-null JSON field as `Some(None)`/`Some(Some(v))`, absent as `None`

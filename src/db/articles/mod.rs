@@ -1,7 +1,7 @@
 //! Article storage, split by concern: the rows and forms and single-article reads and writes
-//! here; lists in `list`, the link tables and search index in `index`, revisions and the
-//! article change log in `history`, what rendering needs in `rendering`, and section and tag
-//! counts in `taxonomy`.
+//! here; lists in `list`, the link tables and search index in `index`, what rendering needs in
+//! `rendering`, and section and tag counts in `taxonomy`. Revisions and change rows are written
+//! by `newsroom::revisions` and `newsroom::changes`.
 
 use diesel::prelude::*;
 use diesel::sql_types::Bool;
@@ -10,13 +10,11 @@ use diesel::sqlite::Sqlite;
 use crate::db::schema::articles;
 use crate::newsroom::visibility::{self, Viewer};
 
-mod history;
 mod index;
 mod list;
 mod rendering;
 mod taxonomy;
 
-pub use history::*;
 pub use index::*;
 pub use list::*;
 pub use rendering::*;
@@ -253,18 +251,6 @@ pub fn slug_taken(
         query = query.filter(articles::id.ne(id.to_owned()));
     }
     Ok(query.first::<String>(conn).optional()?.is_some())
-}
-
-/// Every slug starting with `prefix` (to pick a free `prefix-N`).
-pub fn slugs_like(conn: &mut SqliteConnection, prefix: &str) -> QueryResult<Vec<String>> {
-    articles::table
-        .select(articles::slug)
-        .filter(
-            articles::slug
-                .eq(prefix)
-                .or(articles::slug.like(format!("{prefix}-%"))),
-        )
-        .load(conn)
 }
 
 /// Stores a new article.
