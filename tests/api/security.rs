@@ -364,7 +364,7 @@ async fn an_idempotent_post_declaring_a_body_over_its_limit_is_refused_at_once()
     let answer = std::thread::spawn(move || {
         let mut stream = TcpStream::connect(address).unwrap();
         stream
-            .set_read_timeout(Some(Duration::from_secs(5)))
+            .set_read_timeout(Some(Duration::from_secs(20)))
             .unwrap();
         stream.write_all(head.as_bytes()).unwrap();
         let mut buffer = [0u8; 4096];
