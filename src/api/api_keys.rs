@@ -7,13 +7,13 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::api::pagination::{CREATION_ORDER, ListQuery, Page, private_page};
-use crate::http::cache::{CachePolicy, IfMatch, resource_response};
 use crate::auth::keys::{self, NewApiKey, format_rate, rate_of};
 use crate::auth::users::parse_scopes;
 use crate::auth::{Admin, Scope, SignedIn};
 use crate::db;
 use crate::db::api_keys::ApiKeyRow;
 use crate::error::ApiError;
+use crate::http::cache::{CachePolicy, IfMatch, resource_response};
 use crate::state::AppState;
 
 /// A partner API key as listed: never with its secret.

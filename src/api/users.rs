@@ -175,11 +175,7 @@ pub async fn create_user(
     )
     .await?;
     let user = User::try_from(row)?;
-    write_response(
-        Some(&format!("/v1/users/{}", user.id)),
-        &user,
-        user.version,
-    )
+    write_response(Some(&format!("/v1/users/{}", user.id)), &user, user.version)
 }
 
 /// One user.

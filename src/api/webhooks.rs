@@ -7,10 +7,10 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::api::pagination::{CREATION_ORDER, ListQuery, Page, private_page};
-use crate::http::cache::{CachePolicy, IfMatch, resource_response};
 use crate::auth::{Admin, SignedIn};
 use crate::db::webhooks::{self as store, DeliveryRow, NewWebhook, WebhookRow};
 use crate::error::{ApiError, FieldError};
+use crate::http::cache::{CachePolicy, IfMatch, resource_response};
 use crate::state::AppState;
 
 /// A webhook subscription, without its secret.

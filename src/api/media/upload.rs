@@ -9,11 +9,11 @@ use utoipa::ToSchema;
 
 use crate::api::patch::Checks;
 use crate::api::query::NoQuery;
-use crate::http::cache::write_response;
 use crate::auth::{Contributor, SignedIn};
 use crate::db::content_support::{NewChange, record_change};
 use crate::db::media::{self as db, NewMedia};
 use crate::error::ApiError;
+use crate::http::cache::write_response;
 use crate::imaging::{self, ImageError};
 use crate::media::MediaStore;
 use crate::state::AppState;
