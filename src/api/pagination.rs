@@ -29,6 +29,9 @@ pub fn limit(requested: Option<i64>) -> Result<i64, ApiError> {
     }
 }
 
+/// The longest cursor read: ours are a few hundred characters at most.
+pub const MAX_CURSOR_LEN: usize = 2048;
+
 /// The position after the last item of a page: the sort key value and id of that item, and
 /// the sort it belongs to (a cursor is refused under another sort or filter set).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -50,11 +53,23 @@ impl Cursor {
         URL_SAFE_NO_PAD.encode(serde_json::to_vec(self).unwrap_or_default())
     }
 
-    /// Reads a client's cursor, checking it was made for `sort`.
+    /// Reads a client's cursor, checking it was made for `sort`. Anything else (too long, not
+    /// base64, not UTF-8 JSON, control characters) is a 400, never handed to the database.
     pub fn decode(text: &str, sort: &str) -> Result<Cursor, ApiError> {
         let invalid = || ApiError::bad_field("cursor", "is not a cursor from this list");
+        if text.len() > MAX_CURSOR_LEN {
+            return Err(invalid());
+        }
         let bytes = URL_SAFE_NO_PAD.decode(text).map_err(|_| invalid())?;
         let cursor: Cursor = serde_json::from_slice(&bytes).map_err(|_| invalid())?;
+        let clean = |t: &str| !t.chars().any(char::is_control);
+        if !clean(&cursor.sort)
+            || !clean(&cursor.id)
+            || !cursor.key.as_str().is_none_or(clean)
+            || !(cursor.key.is_string() || cursor.key.is_number() || cursor.key.is_null())
+        {
+            return Err(invalid());
+        }
         if cursor.sort != sort {
             return Err(ApiError::bad_field(
                 "cursor",
@@ -344,6 +359,14 @@ mod tests {
         assert_eq!(Cursor::decode(&text, "-published_at").unwrap(), cursor);
         assert!(Cursor::decode(&text, "headline").is_err());
         assert!(Cursor::decode("%%%", "x").is_err());
+        let with_nul = Cursor {
+            sort: "x".into(),
+            key: serde_json::json!("a\u{0}b"),
+            id: "i".into(),
+        };
+        assert!(Cursor::decode(&with_nul.encode(), "x").is_err());
+        assert!(Cursor::decode(&"A".repeat(MAX_CURSOR_LEN + 4), "x").is_err());
+        assert!(Cursor::decode(&URL_SAFE_NO_PAD.encode([0xff, 0xfe, 0x00]), "x").is_err());
     }
 
     #[test]

@@ -59,7 +59,8 @@ impl Sort {
     }
 }
 
-/// Reads `fields` (comma-separated names) against the fields a representation has.
+/// Reads `fields` (comma-separated names, empty ones ignored) against the fields a
+/// representation has.
 pub fn parse_fields(
     requested: Option<&str>,
     allowed: &[&str],
@@ -68,7 +69,7 @@ pub fn parse_fields(
         return Ok(None);
     };
     let mut fields = Vec::new();
-    for name in text.split(',').map(str::trim) {
+    for name in text.split(',').map(str::trim).filter(|n| !n.is_empty()) {
         if !allowed.contains(&name) {
             return Err(ApiError::bad_field(
                 "fields",
@@ -78,7 +79,9 @@ pub fn parse_fields(
                 ),
             ));
         }
-        fields.push(name.to_owned());
+        if !fields.iter().any(|f| f == name) {
+            fields.push(name.to_owned());
+        }
     }
     Ok(Some(fields))
 }

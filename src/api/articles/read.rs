@@ -12,6 +12,7 @@ use super::{
     Article, ArticleSummary, SUMMARY_FIELDS, article_from_row, last_modified, summary_from_row,
 };
 use crate::api::pagination::{self, Cursor};
+use crate::api::query::{Sort, parse_fields, select_fields};
 use crate::auth::Caller;
 use crate::db::articles::{self as store, After, ListFilter, SortField};
 use crate::error::ApiError;
@@ -179,42 +180,23 @@ struct PageOut {
     included: Option<Included>,
 }
 
+/// The sorts of the article list, by the name clients write.
+const ARTICLE_SORTS: &[(&str, &str)] = &[
+    ("published_at", "published_at"),
+    ("updated_at", "updated_at"),
+    ("created_at", "created_at"),
+    ("headline", "headline"),
+];
+
 fn parse_sort(text: Option<&str>) -> Result<(SortField, bool, String), ApiError> {
-    let text = text.unwrap_or("-published_at");
-    let (descending, name) = match text.strip_prefix('-') {
-        Some(name) => (true, name),
-        None => (false, text),
-    };
-    let field = match name {
-        "published_at" => SortField::PublishedAt,
+    let sort = Sort::parse(text, ARTICLE_SORTS, "-published_at")?;
+    let field = match sort.field {
         "updated_at" => SortField::UpdatedAt,
         "created_at" => SortField::CreatedAt,
         "headline" => SortField::Headline,
-        _ => {
-            return Err(ApiError::bad_field(
-                "sort",
-                "must be published_at, updated_at, created_at or headline, with `-` for descending",
-            ));
-        }
+        _ => SortField::PublishedAt,
     };
-    Ok((field, descending, text.to_owned()))
-}
-
-fn parse_fields(text: Option<&str>) -> Result<Option<Vec<String>>, ApiError> {
-    let Some(text) = text else { return Ok(None) };
-    let mut fields = vec!["id".to_owned()];
-    for name in text.split(',').map(str::trim).filter(|n| !n.is_empty()) {
-        if !SUMMARY_FIELDS.contains(&name) {
-            return Err(ApiError::bad_field(
-                "fields",
-                format!("`{name}` is not a field of an article"),
-            ));
-        }
-        if !fields.iter().any(|f| f == name) {
-            fields.push(name.to_owned());
-        }
-    }
-    Ok(Some(fields))
+    Ok((field, sort.descending, sort.text()))
 }
 
 fn parse_time(name: &str, value: Option<String>) -> Result<Option<String>, ApiError> {
@@ -274,7 +256,7 @@ pub async fn list_articles(
         })?))?,
     };
     let (sort, descending, sort_text) = parse_sort(query.sort.as_deref())?;
-    let fields = parse_fields(query.fields.as_deref())?;
+    let fields = parse_fields(query.fields.as_deref(), SUMMARY_FIELDS)?;
     let set = IncludeSet::parse(query.include.as_deref())?;
     let count = match query.count.as_deref() {
         None | Some("false") => false,
@@ -396,16 +378,8 @@ pub async fn list_articles(
         Some(fields) => PageItems::Sparse(
             whole
                 .map(|summary| {
-                    Ok(
-                        match serde_json::to_value(summary).map_err(ApiError::internal)? {
-                            Value::Object(map) => Value::Object(
-                                map.into_iter()
-                                    .filter(|(k, _)| fields.iter().any(|f| f == k))
-                                    .collect(),
-                            ),
-                            other => other,
-                        },
-                    )
+                    let value = serde_json::to_value(summary).map_err(ApiError::internal)?;
+                    Ok(select_fields(value, fields))
                 })
                 .collect::<Result<Vec<Value>, ApiError>>()?,
         ),
