@@ -3,6 +3,7 @@
 pub mod api_keys;
 pub mod articles;
 pub mod content_support;
+pub mod idempotency;
 pub mod media;
 pub mod quotes;
 pub mod refresh_tokens;

@@ -8,24 +8,21 @@
 //! Only requests from identified callers (signed-in users, partner keys) take part, and never
 //! the sign-in endpoints (their answers carry tokens that must not be stored).
 
-use std::time::Duration;
-
 use actix_web::HttpMessage;
 use actix_web::body::{BoxBody, MessageBody};
 use actix_web::dev::{Payload, ServiceRequest, ServiceResponse};
 use actix_web::http::{Method, StatusCode, header};
 use actix_web::middleware::Next;
 use actix_web::{HttpResponse, ResponseError, web};
-use chrono::{DateTime, Utc};
-use diesel::prelude::*;
-use diesel::sqlite::SqliteConnection;
+use chrono::Utc;
 use futures_util::StreamExt;
 use sha2::{Digest, Sha256};
 
 use crate::auth::Caller;
 use crate::config::Settings;
 use crate::db::Db;
-use crate::db::schema::idempotency_keys;
+use crate::db::idempotency::{self as store, Answer, KeyedRequest, Reservation, reserve};
+pub use crate::db::idempotency::{IN_FLIGHT_LIFETIME, KEY_LIFETIME};
 use crate::error::{ApiError, FieldError};
 use crate::state::AppState;
 
@@ -33,129 +30,6 @@ use crate::state::AppState;
 pub const HEADER: &str = "idempotency-key";
 /// The response header set on a replayed answer.
 pub const REPLAYED: &str = "idempotent-replayed";
-/// How long a key and its answer are kept.
-pub const KEY_LIFETIME: Duration = Duration::from_secs(24 * 60 * 60);
-/// How long a reservation may stay unfinished before it is taken for abandoned (its server
-/// stopped mid-request); no handler runs this long.
-pub const IN_FLIGHT_LIFETIME: Duration = Duration::from_secs(10 * 60);
-/// Room for the multipart framing and metadata parts around an upload's file, as
-/// `POST /v1/media` allows it.
-const MULTIPART_OVERHEAD: usize = 256 * 1024;
-
-/// A stored first answer, or a reservation (`completed` false) while the first request runs.
-#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
-#[diesel(table_name = idempotency_keys, check_for_backend(diesel::sqlite::Sqlite))]
-pub struct StoredAnswer {
-    /// Who sent the request (`user:ID` or `key:ID`).
-    pub caller: String,
-    /// The client's key.
-    pub key: String,
-    /// Request method.
-    pub method: String,
-    /// Request path and query.
-    pub path: String,
-    /// SHA-256 of method, path and body.
-    pub request_hash: String,
-    /// Status of the first answer (0 while it runs).
-    pub status: i32,
-    /// Its content type.
-    pub content_type: Option<String>,
-    /// Its Location header.
-    pub location: Option<String>,
-    /// Its body.
-    pub body: Vec<u8>,
-    /// When the key was first used.
-    pub created_at: String,
-    /// Whether the answer is stored (false while the first request runs).
-    pub completed: bool,
-}
-
-/// What a key's reservation found.
-#[derive(Debug)]
-pub enum Reservation {
-    /// The key is new (or had expired): it is now reserved, and the request runs.
-    Reserved,
-    /// The first request with this key is still running (whatever this one's body).
-    InFlight,
-    /// The key was used with another request.
-    Mismatch,
-    /// The first answer, to send again.
-    Replay(Box<StoredAnswer>),
-}
-
-/// A request to reserve its key for: who, which key, and the request's fingerprint.
-#[derive(Debug, Clone)]
-pub struct KeyedRequest {
-    /// `user:ID` or `key:ID`.
-    pub caller: String,
-    /// The client's key.
-    pub key: String,
-    /// Request method.
-    pub method: String,
-    /// Request path and query.
-    pub path: String,
-    /// SHA-256 of method, path and body.
-    pub request_hash: String,
-}
-
-/// Purges expired keys and abandoned reservations, then reserves `request`'s key unless it is
-/// taken; run it inside a write transaction (`Db::write`), which makes look-up and reservation
-/// one atomic step.
-pub fn reserve(
-    conn: &mut SqliteConnection,
-    request: &KeyedRequest,
-    now: DateTime<Utc>,
-) -> Result<Reservation, ApiError> {
-    let expired = crate::time::format(now - KEY_LIFETIME);
-    let abandoned = crate::time::format(now - IN_FLIGHT_LIFETIME);
-    diesel::delete(
-        idempotency_keys::table.filter(
-            idempotency_keys::created_at
-                .lt(&expired)
-                .or(idempotency_keys::completed
-                    .eq(false)
-                    .and(idempotency_keys::created_at.lt(&abandoned))),
-        ),
-    )
-    .execute(conn)?;
-    let stored = idempotency_keys::table
-        .find((&request.caller, &request.key))
-        .select(StoredAnswer::as_select())
-        .first(conn)
-        .optional()?;
-    match stored {
-        // While the first request runs, any other with its key waits for it, whatever its body.
-        Some(stored) if !stored.completed => Ok(Reservation::InFlight),
-        Some(stored) if stored.request_hash != request.request_hash => Ok(Reservation::Mismatch),
-        Some(stored) => Ok(Reservation::Replay(Box::new(stored))),
-        None => {
-            diesel::insert_into(idempotency_keys::table)
-                .values(&StoredAnswer {
-                    caller: request.caller.clone(),
-                    key: request.key.clone(),
-                    method: request.method.clone(),
-                    path: request.path.clone(),
-                    request_hash: request.request_hash.clone(),
-                    status: 0,
-                    content_type: None,
-                    location: None,
-                    body: Vec::new(),
-                    created_at: crate::time::format(now),
-                    completed: false,
-                })
-                .execute(conn)?;
-            Ok(Reservation::Reserved)
-        }
-    }
-}
-
-/// The first answer to keep for a reserved key.
-struct Answer {
-    status: i32,
-    content_type: Option<String>,
-    location: Option<String>,
-    body: Vec<u8>,
-}
 
 /// A reserved key whose request is running. Unless its answer is stored, the reservation is
 /// withdrawn when this is dropped (the handler failed, the answer is not worth keeping, or the
@@ -173,22 +47,7 @@ impl InFlight {
         let (caller, key) = (self.caller.clone(), self.key.clone());
         let stored = self
             .db
-            .write(move |conn| {
-                diesel::update(
-                    idempotency_keys::table
-                        .find((caller, key))
-                        .filter(idempotency_keys::completed.eq(false)),
-                )
-                .set((
-                    idempotency_keys::status.eq(answer.status),
-                    idempotency_keys::content_type.eq(answer.content_type),
-                    idempotency_keys::location.eq(answer.location),
-                    idempotency_keys::body.eq(answer.body),
-                    idempotency_keys::completed.eq(true),
-                ))
-                .execute(conn)?;
-                Ok(())
-            })
+            .write(move |conn| Ok(store::complete(conn, &caller, &key, answer)?))
             .await;
         self.settled = stored.is_ok();
         stored
@@ -200,20 +59,10 @@ impl InFlight {
         let (caller, key) = (self.caller.clone(), self.key.clone());
         let withdrawn = self
             .db
-            .write(move |conn| withdraw(conn, &caller, &key))
+            .write(move |conn| Ok(store::withdraw(conn, &caller, &key)?))
             .await;
         self.settled = withdrawn.is_ok();
     }
-}
-
-fn withdraw(conn: &mut SqliteConnection, caller: &str, key: &str) -> Result<(), ApiError> {
-    diesel::delete(
-        idempotency_keys::table
-            .find((caller, key))
-            .filter(idempotency_keys::completed.eq(false)),
-    )
-    .execute(conn)?;
-    Ok(())
 }
 
 impl Drop for InFlight {
@@ -223,7 +72,9 @@ impl Drop for InFlight {
         }
         let (db, caller, key) = (self.db.clone(), self.caller.clone(), self.key.clone());
         actix_web::rt::spawn(async move {
-            let withdrawn = db.write(move |conn| withdraw(conn, &caller, &key)).await;
+            let withdrawn = db
+                .write(move |conn| Ok(store::withdraw(conn, &caller, &key)?))
+                .await;
             // Left in place, the reservation is taken for abandoned after IN_FLIGHT_LIFETIME.
             if let Err(err) = withdrawn {
                 tracing::warn!(error = %err, "could not withdraw an idempotency key reservation");
@@ -255,7 +106,9 @@ fn storable(status: StatusCode) -> bool {
 /// JSON body limit for every other POST. A body is never buffered past it.
 fn body_limit(settings: &Settings, path: &str) -> usize {
     if path == "/v1/media" {
-        settings.max_upload_bytes.saturating_add(MULTIPART_OVERHEAD)
+        settings
+            .max_upload_bytes
+            .saturating_add(crate::media::UPLOAD_FORM_OVERHEAD)
     } else {
         settings.max_body_bytes
     }
@@ -347,7 +200,7 @@ pub async fn middleware(
     };
     let reserved = state
         .db
-        .write(move |conn| reserve(conn, &request, Utc::now()))
+        .write(move |conn| Ok(reserve(conn, &request, Utc::now())?))
         .await;
     let stored = match reserved {
         Ok(Reservation::Reserved) => None,

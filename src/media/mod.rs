@@ -12,6 +12,10 @@ use std::path::{Path, PathBuf};
 
 use sha2::{Digest, Sha256};
 
+/// Room for the multipart framing and metadata parts around an upload's file: an upload
+/// may be this much larger than `NEWSDESK_MAX_UPLOAD_BYTES` in all.
+pub const UPLOAD_FORM_OVERHEAD: usize = 256 * 1024;
+
 /// The store of original files under a media directory.
 #[derive(Debug, Clone)]
 pub struct MediaStore {

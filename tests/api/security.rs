@@ -8,8 +8,8 @@ use std::time::Duration;
 use diesel::prelude::*;
 use futures_util::future::join_all;
 use newsdesk::auth::Role;
+use newsdesk::db::idempotency::{KeyedRequest, Reservation, reserve};
 use newsdesk::db::schema::{articles, idempotency_keys};
-use newsdesk::http::idempotency::{KeyedRequest, Reservation, reserve};
 use serde_json::json;
 
 use crate::helpers::{TEST_PASSWORD, TestApp, TestResponse};
@@ -280,7 +280,7 @@ async fn a_second_request_while_the_first_with_its_key_runs_is_a_409() {
     let reserved = app
         .state
         .db
-        .write(move |conn| reserve(conn, &first, chrono::Utc::now()))
+        .write(move |conn| Ok(reserve(conn, &first, chrono::Utc::now())?))
         .await
         .unwrap();
     assert!(matches!(reserved, Reservation::Reserved));

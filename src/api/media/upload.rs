@@ -22,7 +22,6 @@ use super::{FocalPoint, Media, TEXT_MAX, check_expiry, check_focal_point};
 pub use crate::newsroom::media::{DEFAULT_MAX_PIXELS, RENDITION_WIDTHS};
 
 // Room for the metadata parts and multipart framing on top of the file itself.
-const FORM_OVERHEAD: usize = 256 * 1024;
 const METADATA_PART_MAX: usize = 64 * 1024;
 
 /// The parts of a `POST /v1/media` form. Only `file` is required; any other part name is
@@ -339,7 +338,7 @@ pub async fn create_media(
         .get(header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<usize>().ok());
-    if declared.is_some_and(|n| n > limit.saturating_add(FORM_OVERHEAD)) {
+    if declared.is_some_and(|n| n > limit.saturating_add(crate::media::UPLOAD_FORM_OVERHEAD)) {
         return Err(too_large(limit));
     }
     let (bytes, meta) = read_upload(form, limit).await?;
