@@ -5,6 +5,7 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
+use ipnet::IpNet;
 use secrecy::SecretString;
 
 /// The JWT secret shipped in `.env.example`; a server configured with it refuses to start.
@@ -65,8 +66,13 @@ pub struct Settings {
     pub demo: bool,
     /// `NEWSDESK_RATE_LIMIT`: anonymous requests per client address.
     pub rate_limit: Rate,
+    /// `NEWSDESK_USER_RATE_LIMIT`: requests per signed-in user.
+    pub user_rate_limit: Rate,
     /// `NEWSDESK_LOGIN_RATE_LIMIT`: failed logins per address and per email.
     pub login_rate_limit: Rate,
+    /// `NEWSDESK_TRUSTED_PROXIES`: the proxies whose `Forwarded` and `X-Forwarded-For` headers
+    /// name the client; empty means those headers are never believed.
+    pub trusted_proxies: Vec<IpNet>,
     /// `NEWSDESK_WEBHOOK_ALLOW_PRIVATE`.
     pub webhook_allow_private: bool,
     /// `NEWSDESK_CACHE_MAX_AGE`: `max-age` sent on public reads.
@@ -119,7 +125,9 @@ impl fmt::Debug for Settings {
             .field("admin_email", &self.admin_email)
             .field("demo", &self.demo)
             .field("rate_limit", &self.rate_limit)
+            .field("user_rate_limit", &self.user_rate_limit)
             .field("login_rate_limit", &self.login_rate_limit)
+            .field("trusted_proxies", &self.trusted_proxies)
             .finish_non_exhaustive()
     }
 }
@@ -213,10 +221,19 @@ impl Settings {
                 value("NEWSDESK_RATE_LIMIT"),
                 "600/min",
             )?,
+            user_rate_limit: parse_rate(
+                "NEWSDESK_USER_RATE_LIMIT",
+                value("NEWSDESK_USER_RATE_LIMIT"),
+                "3000/min",
+            )?,
             login_rate_limit: parse_rate(
                 "NEWSDESK_LOGIN_RATE_LIMIT",
                 value("NEWSDESK_LOGIN_RATE_LIMIT"),
                 "10/15min",
+            )?,
+            trusted_proxies: parse_networks(
+                "NEWSDESK_TRUSTED_PROXIES",
+                value("NEWSDESK_TRUSTED_PROXIES"),
             )?,
             webhook_allow_private: parse_bool(
                 "NEWSDESK_WEBHOOK_ALLOW_PRIVATE",
@@ -404,6 +421,29 @@ fn parse_ratios(v: Option<String>) -> Result<Vec<AspectRatio>, ConfigError> {
     Ok(ratios)
 }
 
+/// Parses a comma-separated list of CIDRs such as `10.0.0.0/8, 2001:db8::/32`; a bare address
+/// is a network of one.
+fn parse_networks(var: &'static str, v: Option<String>) -> Result<Vec<IpNet>, ConfigError> {
+    let Some(text) = v else {
+        return Ok(Vec::new());
+    };
+    text.split(',')
+        .map(str::trim)
+        .filter(|item| !item.is_empty())
+        .map(|item| {
+            item.parse::<IpNet>()
+                .or_else(|_| item.parse::<std::net::IpAddr>().map(IpNet::from))
+                .map(|net| net.trunc())
+                .map_err(|_| {
+                    invalid(
+                        var,
+                        format!("`{item}` is not a CIDR like 10.0.0.0/8 or an IP address"),
+                    )
+                })
+        })
+        .collect()
+}
+
 /// Parses rates such as `600/min`, `10/15min`, `5/s`, `1000/hour`, or `0` (off).
 pub fn parse_rate(
     var: &'static str,
@@ -473,6 +513,9 @@ mod tests {
         assert_eq!(s.rate_limit.period, Duration::from_secs(60));
         assert_eq!(s.login_rate_limit.count, 10);
         assert_eq!(s.login_rate_limit.period, Duration::from_secs(900));
+        assert_eq!(s.user_rate_limit.count, 3000);
+        assert_eq!(s.user_rate_limit.period, Duration::from_secs(60));
+        assert!(s.trusted_proxies.is_empty());
         assert_eq!(s.cache_max_age, 60);
         assert_eq!(s.max_image_pixels, 50_000_000);
         assert_eq!(s.rendition_widths, vec![320, 640, 1024, 1600]);
@@ -532,6 +575,19 @@ mod tests {
             let err = settings(&[("NEWSDESK_CROP_SIZES", bad)]).unwrap_err();
             assert_eq!(err.variable, "NEWSDESK_CROP_SIZES", "{bad}");
         }
+    }
+
+    #[test]
+    fn trusted_proxies_are_cidrs_or_addresses() {
+        let s = settings(&[(
+            "NEWSDESK_TRUSTED_PROXIES",
+            "10.0.0.0/8, 192.0.2.7,2001:db8::/32",
+        )])
+        .unwrap();
+        let shown: Vec<String> = s.trusted_proxies.iter().map(ToString::to_string).collect();
+        assert_eq!(shown, ["10.0.0.0/8", "192.0.2.7/32", "2001:db8::/32"]);
+        let err = settings(&[("NEWSDESK_TRUSTED_PROXIES", "10.0.0.0/8,proxy")]).unwrap_err();
+        assert_eq!(err.variable, "NEWSDESK_TRUSTED_PROXIES");
     }
 
     #[test]

@@ -7,13 +7,14 @@ use diesel::sqlite::SqliteConnection;
 use image::{DynamicImage, Rgb, RgbImage};
 use serde_json::{Value, json};
 
-use crate::api::articles::lifecycle::publish_changes;
-use crate::api::articles::write::{Draft, create_in, record};
-use crate::api::media::{MediaMetadata, store_image};
-use crate::db::articles as store;
-use crate::db::schema::{articles, changes, quotes, speakers};
+use crate::db::schema::articles;
 use crate::error::ApiError;
 use crate::imaging::{Format, encode};
+use crate::newsroom::articles::{self as article_core, Draft, Origin};
+use crate::newsroom::media::{self as photo_core, DEFAULT_MAX_PIXELS, NewPhoto, RENDITION_WIDTHS};
+use crate::newsroom::policy::Actor;
+use crate::newsroom::quotes::{self as quote_core, NewQuoteInput, QuoteEdit};
+use crate::newsroom::speakers::{self as speaker_core, NewSpeakerInput};
 use crate::state::AppState;
 
 struct Person {
@@ -324,23 +325,6 @@ fn draw(colours: [[u8; 3]; 3], seed: u32) -> DynamicImage {
     DynamicImage::ImageRgb8(image)
 }
 
-fn log(conn: &mut SqliteConnection, resource: &str, id: &str, at: &str) -> Result<(), ApiError> {
-    diesel::insert_into(changes::table)
-        .values((
-            changes::resource.eq(resource),
-            changes::resource_id.eq(id),
-            changes::operation.eq("create"),
-            changes::version.eq(1_i64),
-            changes::at.eq(at),
-        ))
-        .execute(conn)?;
-    Ok(())
-}
-
-fn new_id() -> String {
-    uuid::Uuid::now_v7().to_string()
-}
-
 /// Loads the demo newsroom when the database has no articles; returns how many articles it
 /// wrote (0 when there was content already).
 pub fn load_if_empty(state: &AppState) -> anyhow::Result<usize> {
@@ -369,36 +353,44 @@ fn load(
     public_url: &str,
 ) -> Result<usize, ApiError> {
     let now = chrono::Utc::now();
-    let stamp = crate::time::format(now);
     let mut photo_ids = std::collections::HashMap::new();
     for (photo, bytes) in files {
-        let meta = MediaMetadata {
+        let fields = NewPhoto {
             caption: Some(photo.caption.to_owned()),
             credit: Some(photo.credit.to_owned()),
             alt_text: Some(photo.alt.to_owned()),
             copyright: Some(format!("© 2026 {}", credit_agency(photo.credit))),
             syndication_allowed: true,
-            ..MediaMetadata::default()
+            ..NewPhoto::default()
         };
-        let stored = store_image(conn, media_dir, public_url, bytes, meta, None)?;
+        let processed = crate::imaging::process(bytes, DEFAULT_MAX_PIXELS, RENDITION_WIDTHS)
+            .map_err(ApiError::internal)?;
+        let stored = photo_core::create(
+            conn,
+            &Actor::System,
+            media_dir,
+            public_url,
+            &processed,
+            fields,
+        )?;
         photo_ids.insert(photo.key, stored.id);
     }
     let mut speaker_ids = std::collections::HashMap::new();
     for person in PEOPLE {
-        let id = new_id();
-        diesel::insert_into(speakers::table)
-            .values((
-                speakers::id.eq(&id),
-                speakers::slug.eq(crate::api::articles::write::slugify(person.name)),
-                speakers::name.eq(person.name),
-                speakers::title.eq(person.title),
-                speakers::organization.eq(person.organization),
-                speakers::bio.eq(person.bio),
-                speakers::created_at.eq(&stamp),
-                speakers::updated_at.eq(&stamp),
-            ))
-            .execute(conn)?;
-        log(conn, "speaker", &id, &stamp)?;
+        let speaker = speaker_core::create(
+            conn,
+            &Actor::System,
+            NewSpeakerInput {
+                slug: None,
+                name: person.name.to_owned(),
+                title: Some(person.title.to_owned()),
+                organization: Some(person.organization.to_owned()),
+                bio: Some(person.bio.to_owned()),
+                photo_media_id: None,
+            },
+            Vec::new(),
+        )?;
+        let id = speaker.id;
         speaker_ids.insert(person.key, id);
     }
     for story in STORIES {
@@ -406,19 +398,20 @@ fn load(
         let speaker_id = speaker_ids
             .get(speaker)
             .ok_or_else(|| ApiError::internal("demo quote by an unknown speaker"))?;
-        let quote_id = new_id();
-        diesel::insert_into(quotes::table)
-            .values((
-                quotes::id.eq(&quote_id),
-                quotes::text.eq(words),
-                quotes::speaker_id.eq(speaker_id),
-                quotes::context.eq(context),
-                quotes::said_on.eq(now.format("%Y-%m-%d").to_string()),
-                quotes::created_at.eq(&stamp),
-                quotes::updated_at.eq(&stamp),
-            ))
-            .execute(conn)?;
-        log(conn, "quote", &quote_id, &stamp)?;
+        let quote_id = quote_core::create(
+            conn,
+            &Actor::System,
+            NewQuoteInput {
+                text: words.to_owned(),
+                speaker: speaker_id.clone(),
+                article_id: None,
+                context: Some(context.to_owned()),
+                speaker_title: None,
+                said_on: Some(now.format("%Y-%m-%d").to_string()),
+            },
+            Vec::new(),
+        )?
+        .id;
         let hero = photo_ids
             .get(story.hero)
             .ok_or_else(|| ApiError::internal("demo story with an unknown photo"))?;
@@ -448,16 +441,36 @@ fn load(
             canonical_url: None,
             copyright: Some("© 2026 Example News".to_owned()),
         };
-        let row = create_in(conn, draft.check()?, None, public_url)?;
-        diesel::update(quotes::table.find(&quote_id))
-            .set(quotes::article_id.eq(&row.id))
-            .execute(conn)?;
+        let row = article_core::create(
+            conn,
+            &Actor::System,
+            draft.check()?,
+            Origin::default(),
+            public_url,
+        )?;
+        let attach = QuoteEdit {
+            article_id: Some(Some(row.id.clone())),
+            ..QuoteEdit::default()
+        };
+        quote_core::update(
+            conn,
+            &Actor::System,
+            &quote_id,
+            |_| Ok(()),
+            attach,
+            Vec::new(),
+            public_url,
+        )?;
         let at = crate::time::format(now - chrono::Duration::hours(story.hours_ago));
-        let changes = publish_changes(&row, Some(at), &stamp)?;
-        store::update(conn, &row.id, &changes)?;
-        let saved = store::find(conn, &row.id)?
-            .ok_or_else(|| ApiError::internal("a demo article vanished"))?;
-        record(conn, &saved, "publish", None, public_url, None)?;
+        article_core::apply(
+            conn,
+            &Actor::System,
+            &row,
+            "publish",
+            Box::new(move |row, now| article_core::publish_changes(row, Some(at), now)),
+            None,
+            public_url,
+        )?;
     }
     Ok(STORIES.len())
 }

@@ -95,6 +95,13 @@ pub enum ApiError {
         /// The conflict.
         detail: String,
     },
+    /// 409: the value of a field that must be unique is taken (the database refused it).
+    Duplicate {
+        /// What is taken, in the client's terms.
+        detail: String,
+        /// The field whose value is taken.
+        errors: Vec<FieldError>,
+    },
     /// 412: `If-Match` did not match the current version.
     PreconditionFailed {
         /// The mismatch.
@@ -193,7 +200,7 @@ impl ApiError {
             ApiError::NotFound { .. } => "not-found",
             ApiError::MethodNotAllowed { .. } => "method-not-allowed",
             ApiError::NotAcceptable { .. } => "not-acceptable",
-            ApiError::Conflict { .. } => "conflict",
+            ApiError::Conflict { .. } | ApiError::Duplicate { .. } => "conflict",
             ApiError::PreconditionFailed { .. } => "precondition-failed",
             ApiError::PayloadTooLarge { .. } => "payload-too-large",
             ApiError::UnsupportedMediaType { .. } => "unsupported-media-type",
@@ -210,6 +217,7 @@ impl ApiError {
         let status = self.status_code();
         let (detail, errors) = match self {
             ApiError::BadRequest { detail, errors }
+            | ApiError::Duplicate { detail, errors }
             | ApiError::Unprocessable { detail, errors } => (detail.clone(), errors.clone()),
             ApiError::Unauthorized { detail }
             | ApiError::Forbidden { detail }
@@ -259,7 +267,7 @@ impl ResponseError for ApiError {
             ApiError::NotFound { .. } => StatusCode::NOT_FOUND,
             ApiError::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
             ApiError::NotAcceptable { .. } => StatusCode::NOT_ACCEPTABLE,
-            ApiError::Conflict { .. } => StatusCode::CONFLICT,
+            ApiError::Conflict { .. } | ApiError::Duplicate { .. } => StatusCode::CONFLICT,
             ApiError::PreconditionFailed { .. } => StatusCode::PRECONDITION_FAILED,
             ApiError::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::UnsupportedMediaType { .. } => StatusCode::UNSUPPORTED_MEDIA_TYPE,
@@ -316,9 +324,9 @@ impl From<diesel::result::Error> for ApiError {
             Error::NotFound => ApiError::NotFound {
                 detail: "the requested resource does not exist".to_owned(),
             },
-            Error::DatabaseError(DatabaseErrorKind::UniqueViolation, info) => ApiError::Conflict {
-                detail: format!("already exists: {}", info.message()),
-            },
+            Error::DatabaseError(DatabaseErrorKind::UniqueViolation, info) => {
+                duplicate(info.table_name(), info.column_name(), info.message())
+            }
             Error::DatabaseError(_, ref info) if is_busy(info.message()) => busy(),
             other => {
                 if is_busy(&other.to_string()) {
@@ -326,6 +334,46 @@ impl From<diesel::result::Error> for ApiError {
                 } else {
                     ApiError::internal(other)
                 }
+            }
+        }
+    }
+}
+
+/// The unique columns a client chooses the value of: table, column, the field that carries it
+/// in requests, and the resource's name.
+const UNIQUE_FIELDS: &[(&str, &str, &str, &str)] = &[
+    ("articles", "slug", "slug", "article"),
+    ("speakers", "slug", "slug", "speaker"),
+    ("users", "email", "email", "user"),
+];
+
+/// The 409 for a unique constraint the database enforced, naming the field by the constraint's
+/// table and column; never the database's own message, which names tables and indexes.
+fn duplicate(table: Option<&str>, column: Option<&str>, message: &str) -> ApiError {
+    // SQLite names the columns only in its message: `UNIQUE constraint failed: users.email`.
+    let columns: Vec<(&str, &str)> = match (table, column) {
+        (Some(table), Some(column)) => vec![(table, column)],
+        _ => message
+            .strip_prefix("UNIQUE constraint failed: ")
+            .map(|list| {
+                list.split(',')
+                    .filter_map(|c| c.trim().split_once('.'))
+                    .collect()
+            })
+            .unwrap_or_default(),
+    };
+    let known = UNIQUE_FIELDS.iter().find(|(table, column, _, _)| {
+        columns.len() == 1 && columns.first() == Some(&(*table, *column))
+    });
+    match known {
+        Some((_, _, field, resource)) => ApiError::Duplicate {
+            detail: format!("another {resource} already has this {field}"),
+            errors: vec![FieldError::new(*field, "is already taken")],
+        },
+        None => {
+            tracing::warn!(constraint = %message, "unique constraint refused a write");
+            ApiError::Conflict {
+                detail: "this conflicts with something that already exists".to_owned(),
             }
         }
     }
@@ -391,6 +439,40 @@ mod tests {
     fn internal_errors_hide_their_cause() {
         let problem = ApiError::internal("secret table name").problem();
         assert!(!problem.detail.contains("secret"));
+    }
+
+    fn unique_violation(message: &str) -> ApiError {
+        ApiError::from(diesel::result::Error::DatabaseError(
+            diesel::result::DatabaseErrorKind::UniqueViolation,
+            Box::new(message.to_owned()),
+        ))
+    }
+
+    #[test]
+    fn a_taken_unique_value_is_a_409_naming_the_field_not_the_table() {
+        let problem = unique_violation("UNIQUE constraint failed: speakers.slug").problem();
+        assert_eq!(problem.status, 409);
+        assert_eq!(
+            problem.errors,
+            vec![FieldError::new("slug", "is already taken")]
+        );
+        assert!(!problem.detail.contains("UNIQUE"), "{}", problem.detail);
+        assert!(!problem.detail.contains("speakers."), "{}", problem.detail);
+    }
+
+    #[test]
+    fn an_unknown_unique_constraint_gets_a_generic_409() {
+        let problem = unique_violation(
+            "UNIQUE constraint failed: idempotency_keys.caller, idempotency_keys.key",
+        )
+        .problem();
+        assert_eq!(problem.status, 409);
+        assert!(problem.errors.is_empty());
+        assert!(
+            !problem.detail.contains("idempotency"),
+            "{}",
+            problem.detail
+        );
     }
 
     #[test]

@@ -167,6 +167,7 @@ fn run(listener: TcpListener, state: AppState, signals: Signals) -> anyhow::Resu
             .wrap(from_fn(crate::http::coding::middleware))
             .wrap(public_cors())
             .wrap(from_fn(telemetry::observe))
+            .wrap(from_fn(crate::http::security_headers::middleware))
     })
     .listen(listener)?
     .shutdown_timeout(settings.shutdown_timeout.as_secs())

@@ -12,7 +12,6 @@ use serde::Deserialize;
 use serde::de::IgnoredAny;
 use serde_json::Value;
 
-use crate::api::articles::write::{CheckedDraft, Draft, record, render, slugify};
 use crate::api::articles::{Correction, article_from_row};
 use crate::auth::Caller;
 use crate::db::Db;
@@ -20,6 +19,9 @@ use crate::db::articles::{self as store, After, ArticleRow, ListFilter, SortFiel
 use crate::error::ApiError;
 use crate::feeds::ninjs::{NinjsVersion, article_item};
 use crate::feeds::query::{FeedFilter, load_feed};
+use crate::newsroom::articles::{self as article_core, CheckedDraft, Draft, Origin};
+use crate::newsroom::policy::Actor;
+use crate::newsroom::slugs::{self, Kind};
 use crate::newsroom::visibility::Viewer;
 
 /// How many articles an export reads per query.
@@ -405,22 +407,11 @@ fn already_present(
         return Ok(true);
     }
     if let Some(slug) = slug
-        && store::slug_taken(conn, slug, None)?
+        && slugs::taken(conn, Kind::Article, slug, None)?
     {
         return Ok(true);
     }
     Ok(false)
-}
-
-fn free_slug(conn: &mut SqliteConnection, base: &str) -> Result<String, ApiError> {
-    let taken = store::slugs_like(conn, base)?;
-    let mut candidate = base.to_owned();
-    let mut n = 2;
-    while taken.contains(&candidate) {
-        candidate = format!("{base}-{n}");
-        n += 1;
-    }
-    Ok(candidate)
 }
 
 fn store_imported(
@@ -435,67 +426,35 @@ fn store_imported(
     if already_present(conn, id.as_deref(), checked.draft.slug.as_deref())? {
         return Ok(LineOutcome::Skipped);
     }
-    let rendered = render(conn, &checked)?;
-    let draft = checked.draft;
-    let slug = match draft.slug {
-        Some(slug) => slug,
-        None => free_slug(conn, &slugify(&draft.headline))?,
+    let origin = Origin {
+        id,
+        corrections: Some(corrections),
     };
-    let now = crate::time::now();
-    let new = store::NewArticle {
-        id: id.unwrap_or_else(|| uuid::Uuid::now_v7().to_string()),
-        slug,
-        headline: draft.headline,
-        standfirst: draft.standfirst,
-        body: rendered.body_json.clone(),
-        body_html: rendered.body_html.clone(),
-        section: draft.section,
-        byline: draft.byline,
-        source: draft.source,
-        dateline: draft.dateline,
-        language: draft.language,
-        status: "draft".to_owned(),
-        embargo_until: draft.embargo_until,
-        hero_media_id: draft.hero_media_id,
-        canonical_url: draft.canonical_url,
-        copyright: draft.copyright,
-        corrections,
-        author_id: None,
-        created_at: now.clone(),
-        updated_at: now.clone(),
-        version: 1,
-        tags: serde_json::to_string(&draft.tags).map_err(ApiError::internal)?,
-    };
-    store::insert(conn, &new)?;
-    let row = reload(conn, &new.id)?;
-    record(
-        conn,
-        &row,
-        "create",
-        None,
-        public_url,
-        Some((&rendered.quote_ids, &rendered.media_ids, &rendered.text)),
-    )?;
+    let row = article_core::create(conn, &Actor::System, checked, origin, public_url)?;
     let operation = match status.as_str() {
         "published" | "scheduled" => "publish",
         "archived" => "update",
         _ => return Ok(LineOutcome::Created),
     };
-    let mut changes = row.changes();
-    changes.status = match (status.as_str(), &published_at) {
-        ("archived", _) => "archived".to_owned(),
-        (_, Some(at)) if at.as_str() > now.as_str() => "scheduled".to_owned(),
-        _ => "published".to_owned(),
+    let change = move |row: &ArticleRow, now: &str| {
+        let mut changes = row.changes();
+        changes.status = match (status.as_str(), &published_at) {
+            ("archived", _) => "archived".to_owned(),
+            (_, Some(at)) if at.as_str() > now => "scheduled".to_owned(),
+            _ => "published".to_owned(),
+        };
+        changes.published_at = published_at.clone();
+        changes.first_published_at = published_at;
+        Ok(changes)
     };
-    changes.published_at = published_at.clone();
-    changes.first_published_at = published_at;
-    changes.version = row.version + 1;
-    store::update(conn, &row.id, &changes)?;
-    let saved = reload(conn, &row.id)?;
-    record(conn, &saved, operation, None, public_url, None)?;
+    article_core::apply(
+        conn,
+        &Actor::System,
+        &row,
+        operation,
+        Box::new(change),
+        None,
+        public_url,
+    )?;
     Ok(LineOutcome::Created)
-}
-
-fn reload(conn: &mut SqliteConnection, id: &str) -> Result<ArticleRow, ApiError> {
-    store::find(conn, id)?.ok_or_else(|| ApiError::internal("the imported article vanished"))
 }

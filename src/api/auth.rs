@@ -13,6 +13,7 @@ use crate::auth::{Caller, Contributor, SignedIn};
 use crate::db;
 use crate::error::ApiError;
 use crate::http::cache::{CachePolicy, conditional};
+use crate::http::client::client_address;
 use crate::state::AppState;
 
 /// Credentials for signing in.
@@ -70,7 +71,7 @@ pub fn token_response(pair: TokenPair) -> HttpResponse {
         (status = 413, description = "The body is too large"),
         (status = 415, description = "The body is not application/json"),
         (status = 422, description = "The body has unknown or missing fields"),
-        (status = 429, description = "Too many failed sign-ins from this address or for this email")
+        (status = 429, description = "Too many failed sign-ins from this address or for this email; attempts still being checked count too")
     ),
     security(())
 )]
@@ -81,27 +82,24 @@ pub async fn issue_token(
     body: web::Json<TokenRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let TokenRequest { email, password } = body.into_inner();
-    let address = req.peer_addr().map(|a| a.ip());
     let key = accounts::normalize_email(&email);
-    let throttle = &state.auth.limits.sign_in;
-    let decision = throttle.check(address, &key);
-    if !decision.allowed {
-        return Ok(decision
-            .refusal("too many failed sign-ins from this address or for this email; retry later"));
-    }
-    match accounts::check_password(&state.db, &email, &password).await {
-        Ok(user) => {
-            let pair = accounts::start_session(&state, &user).await?;
-            Ok(token_response(pair))
-        }
-        Err(err) => {
-            if matches!(err, ApiError::Unauthorized { .. }) {
-                throttle.record_failure(address, &key);
-            }
-            Err(err)
-        }
-    }
+    let attempt = match state
+        .auth
+        .limits
+        .sign_in
+        .reserve(client_address(&req), &key)
+    {
+        Ok(attempt) => attempt,
+        Err(refused) => return Ok(refused.refusal(THROTTLED)),
+    };
+    let user = accounts::check_password(&state.db, &email, &password, attempt).await?;
+    let pair = accounts::start_session(&state, &user).await?;
+    Ok(token_response(pair))
 }
+
+/// The detail of a 429 from the sign-in throttle.
+const THROTTLED: &str =
+    "too many failed password checks from this address or for this account; retry later";
 
 /// Who is calling: a signed-in user's account, or a partner key's details.
 #[derive(Debug, Serialize, ToSchema)]
@@ -242,12 +240,14 @@ pub struct PasswordChange {
         (status = 401, description = "No valid access token"),
         (status = 403, description = "Partner API keys have no password"),
         (status = 415, description = "The body is not application/json"),
-        (status = 422, description = "The current password is wrong or the new one too short")
+        (status = 422, description = "The current password is wrong or the new one too short"),
+        (status = 429, description = "Too many wrong passwords from this address or for this account (they count with failed sign-ins)")
     ),
     security(("bearer" = []))
 )]
 #[post("/v1/auth/password")]
 pub async fn change_password(
+    req: HttpRequest,
     state: web::Data<AppState>,
     caller: SignedIn<Contributor>,
     body: web::Json<PasswordChange>,
@@ -256,7 +256,23 @@ pub async fn change_password(
         current_password,
         new_password,
     } = body.into_inner();
-    let pair =
-        accounts::change_password(&state, &caller.id, &current_password, &new_password).await?;
+    let key = accounts::normalize_email(&caller.email);
+    let attempt = match state
+        .auth
+        .limits
+        .sign_in
+        .reserve(client_address(&req), &key)
+    {
+        Ok(attempt) => attempt,
+        Err(refused) => return Ok(refused.refusal(THROTTLED)),
+    };
+    let pair = accounts::change_password(
+        &state,
+        &caller.id,
+        &current_password,
+        &new_password,
+        attempt,
+    )
+    .await?;
     Ok(token_response(pair))
 }

@@ -105,8 +105,9 @@ fn document_response_cache(doc: &mut OpenApi) {
 }
 
 /// Every POST outside `/v1/auth/` goes through the `Idempotency-Key` middleware
-/// (`crate::http::idempotency`): it takes the header, answers a malformed key with 400 and a key
-/// reused with another request with 422, whatever the handler documents itself.
+/// (`crate::http::idempotency`): it takes the header, answers a malformed key with 400, a key
+/// whose first request is still running with 409 and a key reused with another request with
+/// 422, whatever the handler documents itself.
 fn document_idempotency(doc: &mut OpenApi) {
     use utoipa::openapi::path::{ParameterBuilder, ParameterIn};
     use utoipa::openapi::response::ResponseBuilder;
@@ -128,8 +129,9 @@ fn document_idempotency(doc: &mut OpenApi) {
                     .required(Required::False)
                     .schema(Some(Object::with_type(Type::String)))
                     .description(Some(
-                        "1 to 255 characters: the same key with the same request replays the \
-                         first answer; with another request it is a 422",
+                        "1 to 255 characters, kept 24 hours: the same key with the same \
+                         request replays the first answer; while the first is still running \
+                         it is a 409; with another request it is a 422",
                     ))
                     .build(),
             ));
@@ -138,6 +140,10 @@ fn document_idempotency(doc: &mut OpenApi) {
             (
                 "400",
                 "A malformed request, or an Idempotency-Key that is not 1 to 255 characters",
+            ),
+            (
+                "409",
+                "A request with the same Idempotency-Key is still being processed",
             ),
             (
                 "422",
@@ -165,7 +171,12 @@ pub fn finish(mut doc: OpenApi) -> OpenApi {
              for front ends, partners and editors.\n\n\
              Errors are RFC 9457 `application/problem+json`. Reads of published content are \
              public; editors sign in at `POST /v1/auth/token` and send `Authorization: Bearer \
-             <token>`; partners send `X-Api-Key`.",
+             <token>`; partners send `X-Api-Key`.\n\n\
+             Every answer carries `X-Content-Type-Options: nosniff` and `Referrer-Policy: \
+             no-referrer`, and all but the Swagger UI `Content-Security-Policy: default-src \
+             'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'`. Behind a \
+             reverse proxy listed in `NEWSDESK_TRUSTED_PROXIES`, the client address for rate \
+             limits is read from `Forwarded` or `X-Forwarded-For`.",
         ))
         .build();
     doc.servers = Some(vec![Server::new("/")]);

@@ -35,20 +35,26 @@ pub async fn healthz() -> HttpResponse {
         })
 }
 
-/// The database answers queries, so the server can take traffic.
+/// The database answers queries, so the server can take traffic. When it does not, the answer
+/// is a 503 problem whose detail is `unavailable` and nothing more: the cause goes to the log,
+/// not to whoever can reach the probe.
 #[utoipa::path(
     tag = "operations",
     responses(
         (status = 200, description = "The database answers", body = Health),
-        (status = 503, description = "The database does not answer")
+        (status = 503, description = "The database does not answer (detail `unavailable`, no cause)",
+            headers(("Retry-After" = u64, description = "Seconds before asking again")))
     )
 )]
 #[get("/readyz")]
 pub async fn readyz(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
-    state.db.ping().await.map_err(|err| ApiError::Unavailable {
-        retry_after: 1,
-        detail: format!("the database does not answer: {err}"),
-    })?;
+    if let Err(err) = state.db.ping().await {
+        tracing::warn!(error = %err, "readiness probe: the database does not answer");
+        return Err(ApiError::Unavailable {
+            retry_after: 1,
+            detail: "unavailable".to_owned(),
+        });
+    }
     Ok(HttpResponse::Ok()
         .insert_header((header::CACHE_CONTROL, "no-store"))
         .json(Health {

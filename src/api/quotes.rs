@@ -1,18 +1,19 @@
 //! Quotes: what speakers said, standing alone or attached to an article.
 
 use actix_web::{HttpRequest, HttpResponse, delete, get, patch, post, web};
-use diesel::sqlite::SqliteConnection;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use crate::api::pagination::{self, ListPage, decode_cursor, paginate};
 use crate::api::patch::{Checks, not_null, patch_field};
 use crate::api::query::{NoQuery, Sort, parse_fields};
-use crate::auth::{Caller, Contributor, Editor, Role, SignedIn, UserCaller};
-use crate::db::content_support::{Keyset, NewChange, latest_change_at, record_change};
-use crate::db::quotes::{self as db, NewQuote, QuoteChanges, QuoteFilter, QuoteRow};
+use crate::auth::{Caller, Contributor, Editor, SignedIn};
+use crate::db::content_support::{Keyset, latest_change_at};
+use crate::db::quotes::{self as db, QuoteFilter, QuoteRow};
 use crate::error::ApiError;
 use crate::http::cache::{CachePolicy, IfMatch, conditional_resource, write_response};
+use crate::newsroom::policy::Actor;
+use crate::newsroom::quotes::{self as core, NewQuoteInput, QuoteEdit};
 use crate::newsroom::visibility::Viewer;
 use crate::state::AppState;
 
@@ -322,46 +323,6 @@ fn check_said_on(checks: &mut Checks, said_on: Option<&str>) {
     }
 }
 
-/// Resolves a speaker id or slug to the id; records a problem when there is none.
-fn resolve_speaker(
-    conn: &mut SqliteConnection,
-    checks: &mut Checks,
-    key: &str,
-) -> Result<Option<String>, ApiError> {
-    let found = crate::db::speakers::find(conn, key)?.map(|s| s.id);
-    if found.is_none() {
-        checks.push("speaker_id", format!("no speaker with id or slug `{key}`"));
-    }
-    Ok(found)
-}
-
-/// Checks the article a quote is attached to exists and, for a contributor, is their own
-/// draft: contributors may not touch others' work or published articles.
-fn check_article(
-    conn: &mut SqliteConnection,
-    checks: &mut Checks,
-    article: Option<&str>,
-    user: &UserCaller,
-) -> Result<(), ApiError> {
-    let Some(id) = article else {
-        return Ok(());
-    };
-    match db::article_owner(conn, id)? {
-        None => checks.push("article_id", format!("no article with id `{id}`")),
-        Some((author, status)) => {
-            let own_draft = author.as_deref() == Some(user.id.as_str()) && status == "draft";
-            if user.role < Role::Editor && !own_draft {
-                return Err(ApiError::Forbidden {
-                    detail: format!(
-                        "contributors may attach quotes only to their own drafts; article `{id}` is not one"
-                    ),
-                });
-            }
-        }
-    }
-    Ok(())
-}
-
 /// Creates a quote. Contributors and above.
 #[utoipa::path(
     tag = "quotes",
@@ -384,51 +345,26 @@ pub async fn create_quote(
     body: web::Json<CreateQuote>,
     _query: web::Query<NoQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    let author = author.user;
-    let user = author.id.clone();
     let body = body.into_inner();
     let mut checks = Checks::default();
     checks.required("text", &body.text, TEXT_MAX);
     checks.optional("context", body.context.as_deref(), SHORT_MAX);
     checks.optional("speaker_title", body.speaker_title.as_deref(), SHORT_MAX);
     check_said_on(&mut checks, body.said_on.as_deref());
-    let quote = state
+    let actor = Actor::of(&Caller::User(author.user))?;
+    let input = NewQuoteInput {
+        text: body.text,
+        speaker: body.speaker_id,
+        article_id: body.article_id,
+        context: body.context,
+        speaker_title: body.speaker_title,
+        said_on: body.said_on,
+    };
+    let row = state
         .db
-        .write(move |conn| {
-            let speaker = resolve_speaker(conn, &mut checks, &body.speaker_id)?;
-            check_article(conn, &mut checks, body.article_id.as_deref(), &author)?;
-            checks.finish()?;
-            let speaker_id = speaker.ok_or_else(|| ApiError::internal("speaker vanished"))?;
-            let now = crate::time::now();
-            let row = db::insert(
-                conn,
-                &NewQuote {
-                    id: crate::ids::new_id(),
-                    text: body.text,
-                    speaker_id,
-                    article_id: body.article_id,
-                    context: body.context,
-                    speaker_title: body.speaker_title,
-                    said_on: body.said_on,
-                    created_by: Some(user),
-                    created_at: now.clone(),
-                    updated_at: now.clone(),
-                    version: 1,
-                },
-            )?;
-            record_change(
-                conn,
-                &NewChange {
-                    resource: "quote",
-                    resource_id: &row.id,
-                    operation: "create",
-                    version: row.version,
-                    at: &now,
-                },
-            )?;
-            Ok(Quote::from(row))
-        })
+        .write(move |conn| core::create(conn, &actor, input, checks.errors))
         .await?;
+    let quote = Quote::from(row);
     write_response(Some(&quote_path(&quote.id)), &quote, quote.version)
 }
 
@@ -473,7 +409,9 @@ pub async fn get_quote(
     ))
 }
 
-/// Changes a quote (JSON merge patch). Contributors and above; `If-Match` required.
+/// Changes a quote (JSON merge patch). Editors, and contributors for quotes they created that
+/// no published or scheduled article shows; `If-Match` required. Articles showing it are
+/// rendered again, each a new version and revision.
 #[utoipa::path(
     tag = "quotes",
     params(
@@ -486,7 +424,7 @@ pub async fn get_quote(
         (status = 200, description = "The changed quote, with its new `ETag`", body = Quote),
         (status = 400, description = "The body is not JSON"),
         (status = 401, description = "Not signed in"),
-        (status = 403, description = "Not a contributor, editor or admin, or a contributor attaching the quote to an article that is not their own draft"),
+        (status = 403, description = "A partner key, a contributor changing a quote they did not create or one a published or scheduled article shows, or attaching it to an article that is not their own draft"),
         (status = 404, description = "No such quote"),
         (status = 412, description = "`If-Match` does not match the current version"),
         (status = 413, description = "The body is too large"),
@@ -504,7 +442,6 @@ pub async fn update_quote(
     body: web::Json<UpdateQuote>,
     _query: web::Query<NoQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    let author = author.user;
     let if_match = IfMatch::required(&req)?;
     let id = path.into_inner();
     let body = body.into_inner();
@@ -524,51 +461,31 @@ pub async fn update_quote(
         &mut checks,
         body.said_on.as_ref().and_then(|v| v.as_deref()),
     );
-    let quote = state
+    let actor = Actor::of(&Caller::User(author.user))?;
+    let edit = QuoteEdit {
+        text,
+        speaker: speaker_key,
+        article_id: body.article_id,
+        context: body.context,
+        speaker_title: body.speaker_title,
+        said_on: body.said_on,
+    };
+    let public_url = state.public_url.to_string();
+    let row = state
         .db
         .write(move |conn| {
-            let current = db::find(conn, &id)?.ok_or_else(|| ApiError::not_found("quote", &id))?;
-            if_match.check(current.version)?;
-            let speaker_id = match &speaker_key {
-                Some(key) => resolve_speaker(conn, &mut checks, key)?,
-                None => None,
-            };
-            if let Some(Some(article)) = &body.article_id {
-                check_article(conn, &mut checks, Some(article), &author)?;
-            }
-            checks.finish()?;
-            let now = crate::time::now();
-            let changes = QuoteChanges {
-                text,
-                speaker_id,
-                article_id: body.article_id,
-                context: body.context,
-                speaker_title: body.speaker_title,
-                said_on: body.said_on,
-                updated_at: Some(now.clone()),
-                version: Some(current.version + 1),
-            };
-            let row = db::update(conn, &current.id, &changes)?;
-            record_change(
+            core::update(
                 conn,
-                &NewChange {
-                    resource: "quote",
-                    resource_id: &row.id,
-                    operation: "update",
-                    version: row.version,
-                    at: &now,
-                },
-            )?;
-            // Article bodies showing it are rendered again in the same transaction.
-            crate::api::articles::write::rerender_using(
-                conn,
-                std::slice::from_ref(&row.id),
-                &[],
-                &[],
-            )?;
-            Ok(Quote::from(row))
+                &actor,
+                &id,
+                |version| if_match.check(version),
+                edit,
+                checks.errors,
+                &public_url,
+            )
         })
         .await?;
+    let quote = Quote::from(row);
     write_response(None, &quote, quote.version)
 }
 
@@ -594,43 +511,16 @@ pub async fn update_quote(
 pub async fn delete_quote(
     req: HttpRequest,
     state: web::Data<AppState>,
-    _user: SignedIn<Editor>,
+    user: SignedIn<Editor>,
     path: web::Path<String>,
     _query: web::Query<NoQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let if_match = IfMatch::required(&req)?;
     let id = path.into_inner();
+    let actor = Actor::of(&Caller::User(user.user))?;
     state
         .db
-        .write(move |conn| {
-            let current = db::find(conn, &id)?.ok_or_else(|| ApiError::not_found("quote", &id))?;
-            if_match.check(current.version)?;
-            let uses = db::article_use_count(conn, &current.id)?;
-            if uses > 0 {
-                let noun = if uses == 1 {
-                    "article uses"
-                } else {
-                    "articles use"
-                };
-                return Err(ApiError::Conflict {
-                    detail: format!(
-                        "{uses} {noun} this quote in a quote block; remove it from them first"
-                    ),
-                });
-            }
-            db::delete(conn, &current.id)?;
-            record_change(
-                conn,
-                &NewChange {
-                    resource: "quote",
-                    resource_id: &current.id,
-                    operation: "delete",
-                    version: current.version,
-                    at: &crate::time::now(),
-                },
-            )?;
-            Ok(())
-        })
+        .write(move |conn| core::delete(conn, &actor, &id, |version| if_match.check(version)))
         .await?;
     Ok(HttpResponse::NoContent().finish())
 }

@@ -1,29 +1,11 @@
-//! The rate limits in the OpenAPI document: every operation a caller without credentials or
-//! with a partner key can reach may answer 429.
+//! The rate limits in the OpenAPI document: every operation but the probes may answer 429,
+//! whoever calls (per address without credentials, per user, per partner key).
 
 use utoipa::openapi::header::{Header, HeaderBuilder};
-use utoipa::openapi::path::Operation;
 use utoipa::openapi::response::ResponseBuilder;
 use utoipa::openapi::{Object, OpenApi, RefOr, Type};
 
-use crate::api::doc::API_KEY;
 use crate::auth::ratelimit::EXEMPT_PATHS;
-
-fn reachable_without_a_user(op: &Operation) -> bool {
-    match &op.security {
-        None => true,
-        Some(requirements) => {
-            requirements
-                .iter()
-                .any(|requirement| match serde_json::to_value(requirement) {
-                    Ok(serde_json::Value::Object(map)) => {
-                        map.is_empty() || map.contains_key(API_KEY)
-                    }
-                    _ => false,
-                })
-        }
-    }
-}
 
 fn header(description: &str, kind: Type) -> Header {
     HeaderBuilder::new()
@@ -32,8 +14,8 @@ fn header(description: &str, kind: Type) -> Header {
         .build()
 }
 
-/// Adds the 429 answer, with `Retry-After` and the RateLimit fields, to every operation that
-/// anonymous callers or partner keys can reach (the probes and metrics are exempt).
+/// Adds the 429 answer, with `Retry-After` and the RateLimit fields, to every operation (the
+/// probes and metrics are exempt).
 pub fn document_rate_limits(doc: &mut OpenApi) {
     for (path, item) in doc.paths.paths.iter_mut() {
         if EXEMPT_PATHS.contains(&path.as_str()) {
@@ -47,13 +29,13 @@ pub fn document_rate_limits(doc: &mut OpenApi) {
             item.delete.as_mut(),
         ];
         for op in operations.into_iter().flatten() {
-            if !reachable_without_a_user(op) || op.responses.responses.contains_key("429") {
+            if op.responses.responses.contains_key("429") {
                 continue;
             }
             let response = ResponseBuilder::new()
                 .description(
-                    "Rate limited: too many requests from this address (without credentials) \
-                     or with this API key",
+                    "Rate limited: too many requests from this address (without credentials), \
+                     by this signed-in user or with this API key",
                 )
                 .header(
                     "Retry-After",
@@ -62,7 +44,8 @@ pub fn document_rate_limits(doc: &mut OpenApi) {
                 .header(
                     "RateLimit-Policy",
                     header(
-                        "The quota policy, e.g. `\"per-address\";q=600;w=60`",
+                        "The quota policy, e.g. `\"per-address\";q=600;w=60` or \
+                         `\"per-user\";q=3000;w=60`",
                         Type::String,
                     ),
                 )

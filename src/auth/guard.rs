@@ -1,7 +1,7 @@
 //! The middleware in front of every endpoint: it establishes the caller once per request, so
 //! presented but invalid credentials are a 401 everywhere, public endpoints included, and
-//! applies the rate limits: per partner key, and per client address for callers without
-//! credentials. Signed-in users are not limited.
+//! applies the rate limits: per partner key, per signed-in user, and per client address
+//! (`crate::http::client`) for callers without credentials.
 
 use actix_web::body::{EitherBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
@@ -11,6 +11,7 @@ use actix_web::{Error, HttpMessage, ResponseError, web};
 use crate::auth::ratelimit::{Decision, EXEMPT_PATHS};
 use crate::auth::users::KeyRate;
 use crate::auth::{Caller, authenticate};
+use crate::http::client::client_address;
 use crate::state::AppState;
 
 /// Authenticates the request, stores the [`Caller`] in its extensions for the extractors and
@@ -51,7 +52,12 @@ fn limit(req: &ServiceRequest, caller: &Caller) -> Option<Decision> {
     let state = req.app_data::<web::Data<AppState>>()?;
     let limits = &state.auth.limits;
     match caller {
-        Caller::User(_) => None,
+        Caller::User(user) => {
+            if EXEMPT_PATHS.contains(&req.path()) {
+                return None;
+            }
+            limits.check_user(&user.id)
+        }
         Caller::Partner(partner) => {
             let rate = req.extensions().get::<KeyRate>().map(|r| r.0)?;
             limits.check_key(&partner.key_id, rate)
@@ -60,7 +66,7 @@ fn limit(req: &ServiceRequest, caller: &Caller) -> Option<Decision> {
             if EXEMPT_PATHS.contains(&req.path()) {
                 return None;
             }
-            limits.check_address(req.peer_addr()?.ip())
+            limits.check_address(client_address(req.request())?)
         }
     }
 }

@@ -191,7 +191,11 @@ impl AuthState {
         password::dummy_hash();
         Ok(AuthState {
             tokens: TokenKeys::resolve(settings, db)?,
-            limits: ratelimit::RateLimits::new(settings.rate_limit, settings.login_rate_limit),
+            limits: ratelimit::RateLimits::new(
+                settings.rate_limit,
+                settings.user_rate_limit,
+                settings.login_rate_limit,
+            ),
         })
     }
 }

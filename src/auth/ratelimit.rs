@@ -1,5 +1,6 @@
 //! Rate limits: per client address for callers without credentials, per partner key with the
-//! key's own limit, and failed sign-ins per address and per email. Limits are announced with
+//! key's own limit, per signed-in user, and failed password checks (sign-ins and password
+//! changes) per address and per email. Limits are announced with
 //! the `RateLimit-Policy` and `RateLimit` fields of draft-ietf-httpapi-ratelimit-headers-09.
 
 use std::collections::{HashMap, VecDeque};
@@ -35,7 +36,7 @@ type DirectLimiter = RateLimiter<NotKeyed, InMemoryState, DefaultClock, StateInf
 /// One limit's decision, with what the headers announce.
 #[derive(Debug, Clone)]
 pub struct Decision {
-    /// The policy name (`per-address`, `per-key` or `sign-in`).
+    /// The policy name (`per-address`, `per-key`, `per-user` or `sign-in`).
     pub policy: &'static str,
     /// The quota: requests per window.
     pub quota: u32,
@@ -94,26 +95,47 @@ fn seconds_ceil(d: Duration) -> u64 {
     d.as_secs() + u64::from(d.subsec_nanos() > 0)
 }
 
-/// The per-address and per-key limiters of one server.
+/// The per-address, per-user and per-key limiters of one server.
 pub struct RateLimits {
     rate: Rate,
     anonymous: Option<KeyedLimiter<IpAddr>>,
+    user_rate: Rate,
+    users: Option<KeyedLimiter<String>>,
     keys: Mutex<HashMap<String, (Rate, Arc<DirectLimiter>)>>,
-    /// Failed sign-ins per address and per email.
+    /// Failed password checks per address and per email.
     pub sign_in: SignInThrottle,
 }
 
 impl RateLimits {
-    /// Limiters for the configured per-address rate (`0` = off) and sign-in rate.
-    pub fn new(anonymous: Rate, sign_in: Rate) -> Self {
+    /// Limiters for the configured per-address, per-user and sign-in rates (`0` = off).
+    pub fn new(anonymous: Rate, user: Rate, sign_in: Rate) -> Self {
         RateLimits {
             rate: anonymous,
             anonymous: quota_of(anonymous)
                 .map(RateLimiter::keyed)
                 .map(|l| l.with_middleware()),
+            user_rate: user,
+            users: quota_of(user)
+                .map(RateLimiter::keyed)
+                .map(|l| l.with_middleware()),
             keys: Mutex::new(HashMap::new()),
             sign_in: SignInThrottle::new(sign_in),
         }
+    }
+
+    /// Counts a request by the signed-in user `user_id`; `None` when the limit is off.
+    pub fn check_user(&self, user_id: &str) -> Option<Decision> {
+        let limiter = self.users.as_ref()?;
+        let outcome = limiter.check_key(&user_id.to_owned());
+        if limiter.len() > 10_000 {
+            limiter.retain_recent();
+        }
+        Some(decide(
+            "per-user",
+            self.user_rate,
+            outcome,
+            limiter.clock().now(),
+        ))
     }
 
     /// Counts a request without credentials from `address`; `None` when the limit is off.
@@ -186,11 +208,41 @@ fn decide(
     }
 }
 
-/// Failed sign-ins in a sliding window, per client address and per email. Only failures count,
-/// so a user who signs in often is never locked out by their own successes.
+/// Failed password checks in a sliding window, per client address and per email. Each check
+/// reserves its place in the window before the password is compared, so a burst of parallel
+/// guesses gets no more comparisons than the limit allows; a check that succeeds gives its
+/// place back, so a user who signs in often is never locked out by their own successes.
 pub struct SignInThrottle {
     rate: Rate,
-    failures: Mutex<HashMap<String, VecDeque<Instant>>>,
+    attempts: Mutex<HashMap<String, VecDeque<Instant>>>,
+}
+
+/// A place in the window taken by [`SignInThrottle::reserve`]. Dropped, it stays counted as a
+/// failure; [`Reservation::give_back`] returns it.
+#[must_use = "a reservation counts as a failure unless it is given back on success"]
+pub struct Reservation<'a> {
+    throttle: &'a SignInThrottle,
+    keys: Vec<String>,
+    at: Instant,
+    /// What the sign-in policy has left after this attempt, for the response headers.
+    pub decision: Decision,
+}
+
+impl Reservation<'_> {
+    /// The password was right, or never compared: the attempt is not counted after all.
+    pub fn give_back(self) {
+        if self.throttle.rate.count == 0 {
+            return;
+        }
+        let mut attempts = self.throttle.lock();
+        for key in &self.keys {
+            if let Some(times) = attempts.get_mut(key)
+                && let Some(index) = times.iter().rposition(|t| *t == self.at)
+            {
+                times.remove(index);
+            }
+        }
+    }
 }
 
 impl SignInThrottle {
@@ -198,8 +250,12 @@ impl SignInThrottle {
     pub fn new(rate: Rate) -> Self {
         SignInThrottle {
             rate,
-            failures: Mutex::new(HashMap::new()),
+            attempts: Mutex::new(HashMap::new()),
         }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, VecDeque<Instant>>> {
+        self.attempts.lock().unwrap_or_else(|e| e.into_inner())
     }
 
     fn keys(address: Option<IpAddr>, email: &str) -> Vec<String> {
@@ -210,16 +266,36 @@ impl SignInThrottle {
         keys
     }
 
-    /// Whether another attempt may be made now; a refusal says when to retry.
-    pub fn check(&self, address: Option<IpAddr>, email: &str) -> Decision {
+    /// Takes a place for one password check by `address` for `email` (already normalised), or
+    /// refuses with when to retry. Check and reservation happen under one lock, so parallel
+    /// attempts cannot all pass the check before any of them is counted.
+    pub fn reserve(
+        &self,
+        address: Option<IpAddr>,
+        email: &str,
+    ) -> Result<Reservation<'_>, Decision> {
+        let keys = Self::keys(address, email);
         let now = Instant::now();
-        let mut failures = self.failures.lock().unwrap_or_else(|e| e.into_inner());
-        let mut worst = self.decision(0, Duration::ZERO);
         if self.rate.count == 0 {
-            return worst;
+            return Ok(Reservation {
+                throttle: self,
+                keys,
+                at: now,
+                decision: self.decision(0, Duration::ZERO),
+            });
         }
-        for key in Self::keys(address, email) {
-            let Some(times) = failures.get_mut(&key) else {
+        let mut attempts = self.lock();
+        if attempts.len() > 10_000 {
+            let period = self.rate.period;
+            attempts.retain(|_, times| {
+                times
+                    .back()
+                    .is_some_and(|t| now.duration_since(*t) < period)
+            });
+        }
+        let mut worst = self.decision(0, Duration::ZERO);
+        for key in &keys {
+            let Some(times) = attempts.get_mut(key) else {
                 continue;
             };
             while times
@@ -234,11 +310,26 @@ impl SignInThrottle {
                 .map(|t| self.rate.period.saturating_sub(now.duration_since(*t)))
                 .unwrap_or_default();
             let decision = self.decision(used, reset);
-            if decision.remaining < worst.remaining || !decision.allowed {
+            if decision.remaining <= worst.remaining {
                 worst = decision;
             }
         }
-        worst
+        if !worst.allowed {
+            return Err(worst);
+        }
+        for key in &keys {
+            attempts.entry(key.clone()).or_default().push_back(now);
+        }
+        let decision = Decision {
+            remaining: worst.remaining.saturating_sub(1),
+            ..worst
+        };
+        Ok(Reservation {
+            throttle: self,
+            keys,
+            at: now,
+            decision,
+        })
     }
 
     fn decision(&self, used: u32, reset: Duration) -> Decision {
@@ -250,26 +341,6 @@ impl SignInThrottle {
             remaining,
             reset: seconds_ceil(reset),
             allowed: self.rate.count == 0 || remaining > 0,
-        }
-    }
-
-    /// Records a failed sign-in.
-    pub fn record_failure(&self, address: Option<IpAddr>, email: &str) {
-        if self.rate.count == 0 {
-            return;
-        }
-        let now = Instant::now();
-        let mut failures = self.failures.lock().unwrap_or_else(|e| e.into_inner());
-        if failures.len() > 10_000 {
-            let period = self.rate.period;
-            failures.retain(|_, times| {
-                times
-                    .back()
-                    .is_some_and(|t| now.duration_since(*t) < period)
-            });
-        }
-        for key in Self::keys(address, email) {
-            failures.entry(key).or_default().push_back(now);
         }
     }
 }
@@ -288,7 +359,7 @@ mod tests {
 
     #[test]
     fn an_address_gets_its_quota_then_is_refused_with_a_retry_time() {
-        let limits = RateLimits::new(rate(3, 60), rate(10, 900));
+        let limits = RateLimits::new(rate(3, 60), rate(0, 60), rate(10, 900));
         let address: IpAddr = "192.0.2.1".parse().unwrap();
         let remaining: Vec<u32> = (0..3)
             .map(|_| limits.check_address(address).unwrap().remaining)
@@ -303,27 +374,53 @@ mod tests {
 
     #[test]
     fn a_zero_rate_turns_the_limit_off() {
-        let limits = RateLimits::new(rate(0, 60), rate(0, 60));
+        let limits = RateLimits::new(rate(0, 60), rate(0, 60), rate(0, 60));
         assert!(limits.check_address("192.0.2.1".parse().unwrap()).is_none());
+        assert!(limits.check_user("u").is_none());
         assert!(limits.check_key("k", rate(0, 60)).is_none());
         for _ in 0..20 {
-            limits.sign_in.record_failure(None, "a@b.c");
+            drop(limits.sign_in.reserve(None, "a@b.c").unwrap());
         }
-        assert!(limits.sign_in.check(None, "a@b.c").allowed);
+        assert!(limits.sign_in.reserve(None, "a@b.c").is_ok());
+    }
+
+    #[test]
+    fn each_user_gets_their_own_quota() {
+        let limits = RateLimits::new(rate(0, 60), rate(2, 60), rate(0, 60));
+        assert_eq!(limits.check_user("a").unwrap().policy, "per-user");
+        assert!(limits.check_user("a").unwrap().allowed);
+        assert!(!limits.check_user("a").unwrap().allowed);
+        assert!(limits.check_user("b").unwrap().allowed);
     }
 
     #[test]
     fn sign_in_failures_are_counted_per_email_and_per_address() {
         let throttle = SignInThrottle::new(rate(2, 900));
         let here: IpAddr = "192.0.2.1".parse().unwrap();
-        throttle.record_failure(Some(here), "a@b.c");
-        assert!(throttle.check(Some(here), "a@b.c").allowed);
-        throttle.record_failure(Some(here), "x@y.z");
+        drop(throttle.reserve(Some(here), "a@b.c").unwrap());
+        drop(throttle.reserve(Some(here), "x@y.z").unwrap());
         // The address has used its two failures, whatever the email.
-        assert!(!throttle.check(Some(here), "new@b.c").allowed);
-        // The email a@b.c has one left from elsewhere.
-        assert!(throttle.check(None, "a@b.c").allowed);
-        let refused = throttle.check(Some(here), "a@b.c");
+        let refused = throttle.reserve(Some(here), "new@b.c").err().unwrap();
         assert!(refused.reset > 800 && refused.reset <= 900);
+        // The email a@b.c has one left from elsewhere.
+        assert!(throttle.reserve(None, "a@b.c").is_ok());
+    }
+
+    #[test]
+    fn attempts_in_flight_count_and_successes_give_their_place_back() {
+        let throttle = SignInThrottle::new(rate(2, 900));
+        let first = throttle.reserve(None, "a@b.c").unwrap();
+        let second = throttle.reserve(None, "a@b.c").unwrap();
+        assert_eq!(second.decision.remaining, 0);
+        // Both are still being checked: a third may not start.
+        assert!(throttle.reserve(None, "a@b.c").is_err());
+        first.give_back();
+        drop(second);
+        let third = throttle.reserve(None, "a@b.c").unwrap();
+        assert_eq!(third.decision.remaining, 0);
+        third.give_back();
+        for _ in 0..5 {
+            throttle.reserve(None, "a@b.c").unwrap().give_back();
+        }
     }
 }

@@ -4,6 +4,7 @@
 use actix_web::{HttpMessage, HttpRequest, web};
 use chrono::{Duration, Utc};
 
+use crate::auth::ratelimit::Reservation;
 use crate::auth::tokens::{self, REFRESH_TOKEN_DAYS, invalid_credentials};
 use crate::auth::{Caller, PartnerCaller, Role, Scope, UserCaller, password};
 use crate::config::Rate;
@@ -117,15 +118,37 @@ pub fn failed_sign_in() -> ApiError {
     invalid_credentials("the email or password is wrong")
 }
 
-/// Checks an email and password. An unknown email is checked against a dummy hash so that it
-/// takes as long as a wrong password, and both get the same answer; so does a disabled user.
-pub async fn check_password(db: &Db, email: &str, password: &str) -> Result<UserRow, ApiError> {
+/// Compares a password with a stored hash (or the dummy one) in the place `attempt` holds in
+/// the sign-in throttle: every password comparison goes through here, so none happens without
+/// a reservation, and only a wrong password stays counted.
+async fn verify_reserved(
+    attempt: Reservation<'_>,
+    password: &str,
+    hash: Option<String>,
+) -> Result<bool, ApiError> {
+    let matches = password::verify_off_thread(password.to_owned(), hash).await?;
+    if matches {
+        attempt.give_back();
+    }
+    Ok(matches)
+}
+
+/// Checks an email and password, in the place `attempt` holds in the sign-in throttle. An
+/// unknown email is checked against a dummy hash so that it takes as long as a wrong password,
+/// and both get the same answer; so does a disabled user.
+pub async fn check_password(
+    db: &Db,
+    email: &str,
+    password: &str,
+    attempt: Reservation<'_>,
+) -> Result<UserRow, ApiError> {
     let email = normalize_email(email);
     let row = db
         .read(move |conn| Ok(db::users::find_by_email(conn, &email)?))
         .await?;
-    let matches = password::verify_off_thread(
-        password.to_owned(),
+    let matches = verify_reserved(
+        attempt,
+        password,
         row.as_ref().map(|u| u.password_hash.clone()),
     )
     .await?;
@@ -328,15 +351,18 @@ pub async fn sign_out(db: &Db, user_id: &str) -> Result<(), ApiError> {
     .await
 }
 
-/// Changes a user's own password after checking the current one; every earlier token is
-/// revoked and a new session is started.
+/// Changes a user's own password after checking the current one, in the place `attempt` holds
+/// in the sign-in throttle (a wrong current password counts as a failed sign-in); every earlier
+/// token is revoked and a new session is started.
 pub async fn change_password(
     state: &AppState,
     user_id: &str,
     current: &str,
     new: &str,
+    attempt: Reservation<'_>,
 ) -> Result<TokenPair, ApiError> {
     if let Err(message) = password::check_strength(new) {
+        attempt.give_back();
         return Err(ApiError::invalid(vec![FieldError::new(
             "new_password",
             message,
@@ -348,8 +374,7 @@ pub async fn change_password(
         .read(move |conn| Ok(db::users::find(conn, &id)?))
         .await?
         .ok_or_else(|| ApiError::not_found("user", user_id))?;
-    let matches =
-        password::verify_off_thread(current.to_owned(), Some(user.password_hash.clone())).await?;
+    let matches = verify_reserved(attempt, current, Some(user.password_hash.clone())).await?;
     if !matches {
         return Err(ApiError::invalid(vec![FieldError::new(
             "current_password",

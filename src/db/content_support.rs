@@ -1,5 +1,5 @@
-//! Pieces shared by the speaker, quote and media tables: the change-feed row written with each
-//! write and keyset list positions.
+//! Pieces shared by the speaker, quote and media tables: the time of the latest change and
+//! keyset list positions. Change rows are written by `newsroom::changes`.
 
 use diesel::dsl::sql;
 use diesel::expression::SqlLiteral;
@@ -10,30 +10,6 @@ use diesel::sqlite::SqliteConnection;
 use crate::db::schema::changes;
 use crate::error::ApiError;
 use crate::newsroom::visibility::Condition;
-
-/// A row of the change feed, written in the same transaction as the change it records.
-#[derive(Debug, Insertable)]
-#[diesel(table_name = changes)]
-pub struct NewChange<'a> {
-    /// `speaker`, `quote`, `media` (or `article`).
-    pub resource: &'a str,
-    /// The id of the changed resource.
-    pub resource_id: &'a str,
-    /// `create`, `update` or `delete`.
-    pub operation: &'a str,
-    /// The resource's version after the change (the last version for a delete).
-    pub version: i64,
-    /// When the change was made.
-    pub at: &'a str,
-}
-
-/// Appends one row to the change feed.
-pub fn record_change(conn: &mut SqliteConnection, change: &NewChange<'_>) -> Result<(), ApiError> {
-    diesel::insert_into(changes::table)
-        .values(change)
-        .execute(conn)?;
-    Ok(())
-}
 
 /// The time of the latest change of any resource, used as `Last-Modified` of lists (their
 /// ETag, computed from the bytes, is what catches every other difference).

@@ -124,6 +124,7 @@ diesel::table! {
         author_id -> Nullable<Text>,
         created_at -> Text,
         snapshot -> Text,
+        note -> Nullable<Text>,
     }
 }
 
@@ -151,6 +152,7 @@ diesel::table! {
         location -> Nullable<Text>,
         body -> Binary,
         created_at -> Text,
+        completed -> Bool,
     }
 }
 

@@ -296,7 +296,7 @@ fn key_of(req: &ServiceRequest) -> String {
         "" => req.path().to_owned(),
         query => format!("{}?{query}", req.path()),
     };
-    if is_media_file(req.path()) && crate::api::media::accepts_webp(req.headers()) {
+    if is_media_file(req.path()) && crate::http::negotiation::accepts_webp(req.headers()) {
         key.push_str(" webp");
     }
     key

@@ -135,6 +135,9 @@ pub async fn observe(
     let metrics = req.app_data::<web::Data<Metrics>>().cloned();
     let method = req.method().clone();
     let path = req.path().to_owned();
+    let client = crate::http::client::client_address(req.request())
+        .map(|ip| ip.to_string())
+        .unwrap_or_default();
 
     let span = tracing::info_span!("request", request_id = %id);
     let result = {
@@ -148,7 +151,7 @@ pub async fn observe(
     let mut response = match result {
         Ok(response) => response,
         Err(err) => {
-            tracing::warn!(request_id = %id, method = %method, path = %path, error = %err, "request failed before a response");
+            tracing::warn!(request_id = %id, method = %method, path = %path, client = %client, error = %err, "request failed before a response");
             return Err(err);
         }
     };
@@ -170,6 +173,7 @@ pub async fn observe(
         method = %method,
         route = %route,
         path = %path,
+        client = %client,
         status,
         latency_ms = elapsed.as_secs_f64() * 1000.0,
         "request"

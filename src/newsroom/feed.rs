@@ -1,20 +1,19 @@
 //! The change feed as each viewer may read it.
 //!
 //! Editors and admins read every row. Everyone else reads the rows of what they may see now,
-//! under the same visibility rule as every other read path, and for what they may no longer see
-//! (unpublished, deleted, embargoed again, a photo's rights lapsed) one removal entry: the latest
-//! row of that resource, shown with operation `delete` when it was deleted and `unpublish`
-//! otherwise. A removal is only shown for something the public could once read (an article that
-//! was published, a quote or photo such an article used), so drafts never appear, not even as
-//! ids. Replaying the feed from the start thus leaves a partner with exactly what it can read.
+//! under the same visibility rule as every other read path, and, of what they may not see, only
+//! the rows that took it away from their reader class (unpublished, deleted, embargoed again, a
+//! photo's rights withdrawn), shown with operation `delete` when it was deleted and `unpublish`
+//! otherwise. Each change row records those classes when it is written (`removed_for`), so
+//! drafts never appear, not even as ids, and replaying the feed from the start leaves a partner
+//! with exactly what it can read.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 
 use diesel::SqliteConnection;
-use diesel::dsl::max;
 use diesel::prelude::*;
 
-use crate::db::schema::{article_media, article_quotes, articles, changes, media, quotes};
+use crate::db::schema::{articles, changes, media, quotes, speakers};
 use crate::error::ApiError;
 use crate::newsroom::visibility::{self, Viewer};
 
@@ -33,6 +32,8 @@ pub struct FeedRow {
     pub version: i64,
     /// When it happened.
     pub at: String,
+    /// The reader classes the change took the resource away from.
+    pub removed_for: i32,
 }
 
 /// How many rows one request looks through at most for a viewer who may not see them all; the
@@ -96,6 +97,7 @@ fn after(conn: &mut SqliteConnection, since: i64, limit: i64) -> Result<Vec<Feed
             changes::operation,
             changes::version,
             changes::at,
+            changes::removed_for,
         ))
         .load(conn)?)
 }
@@ -104,20 +106,20 @@ fn after(conn: &mut SqliteConnection, since: i64, limit: i64) -> Result<Vec<Feed
 struct Judged {
     /// `(resource, id)` the viewer may read now.
     visible: HashSet<(String, String)>,
-    /// The latest row of each resource named.
-    latest: HashMap<(String, String), i64>,
-    /// `(resource, id)` the public could once read.
-    once_public: HashSet<(String, String)>,
+    /// The viewer's reader class.
+    audience: u8,
 }
 
 impl Judged {
     /// The row as the viewer reads it, or `None` when they may not see it.
     fn read(&self, mut row: FeedRow) -> Option<FeedRow> {
-        let key = (row.resource.clone(), row.id.clone());
-        if self.visible.contains(&key) {
+        if self
+            .visible
+            .contains(&(row.resource.clone(), row.id.clone()))
+        {
             return Some(row);
         }
-        let removal = self.latest.get(&key) == Some(&row.seq) && self.once_public.contains(&key);
+        let removal = row.removed_for & i32::from(self.audience) != 0;
         removal.then(|| {
             if row.operation != "delete" {
                 row.operation = "unpublish".to_owned();
@@ -141,18 +143,16 @@ fn judge(
             .into_iter()
             .collect()
     };
-    let (article_ids, quote_ids, media_ids) = (ids_of("article"), ids_of("quote"), ids_of("media"));
     let tag = |resource: &str, ids: Vec<String>| {
         ids.into_iter()
             .map(|id| (resource.to_owned(), id))
             .collect::<Vec<_>>()
     };
-
     let mut visible: HashSet<(String, String)> = HashSet::new();
     visible.extend(tag(
         "article",
         articles::table
-            .filter(articles::id.eq_any(&article_ids))
+            .filter(articles::id.eq_any(ids_of("article")))
             .filter(visibility::articles(viewer, now))
             .select(articles::id)
             .load(conn)?,
@@ -160,7 +160,7 @@ fn judge(
     visible.extend(tag(
         "quote",
         quotes::table
-            .filter(quotes::id.eq_any(&quote_ids))
+            .filter(quotes::id.eq_any(ids_of("quote")))
             .filter(visibility::quotes(viewer, now))
             .select(quotes::id)
             .load(conn)?,
@@ -168,72 +168,20 @@ fn judge(
     visible.extend(tag(
         "media",
         media::table
-            .filter(media::id.eq_any(&media_ids))
+            .filter(media::id.eq_any(ids_of("media")))
             .filter(visibility::media(viewer, now))
             .select(media::id)
             .load(conn)?,
     ));
-    // Speakers are public, deleted ones included.
-    visible.extend(tag("speaker", ids_of("speaker")));
-
-    let named: Vec<String> = rows.iter().map(|r| r.id.clone()).collect();
-    let latest: HashMap<(String, String), i64> = changes::table
-        .filter(changes::resource_id.eq_any(&named))
-        .group_by((changes::resource, changes::resource_id))
-        .select((changes::resource, changes::resource_id, max(changes::seq)))
-        .load::<(String, String, Option<i64>)>(conn)?
-        .into_iter()
-        .filter_map(|(resource, id, seq)| seq.map(|seq| ((resource, id), seq)))
-        .collect();
-
-    // Published at least once: a `publish` row exists for it.
-    let published: Vec<String> = changes::table
-        .filter(changes::resource.eq("article"))
-        .filter(changes::operation.eq("publish"))
-        .filter(changes::resource_id.eq_any(&article_ids))
-        .select(changes::resource_id)
-        .distinct()
-        .load(conn)?;
-    let ever_published = articles::table
-        .filter(articles::first_published_at.is_not_null())
-        .select(articles::id);
-    let quotes_of_published: Vec<String> = article_quotes::table
-        .filter(article_quotes::quote_id.eq_any(&quote_ids))
-        .filter(article_quotes::article_id.eq_any(ever_published))
-        .select(article_quotes::quote_id)
-        .union(
-            quotes::table
-                .filter(quotes::id.eq_any(&quote_ids))
-                .filter(
-                    quotes::article_id.eq_any(
-                        articles::table
-                            .filter(articles::first_published_at.is_not_null())
-                            .select(articles::id.nullable()),
-                    ),
-                )
-                .select(quotes::id),
-        )
-        .load(conn)?;
-    let media_of_published: Vec<String> = article_media::table
-        .filter(article_media::media_id.eq_any(&media_ids))
-        .filter(article_media::article_id.eq_any(ever_published))
-        .select(article_media::media_id)
-        .distinct()
-        .load(conn)?;
-    let mut once_public: HashSet<(String, String)> = HashSet::new();
-    once_public.extend(tag("article", published));
-    once_public.extend(tag("quote", quotes_of_published));
-    once_public.extend(tag("media", media_of_published));
-    // A deleted quote or photo has no links left to judge by; its tombstone names nothing but
-    // an opaque id, and a partner that never had it ignores it.
-    for row in rows {
-        if row.operation == "delete" && row.resource != "article" {
-            once_public.insert((row.resource.clone(), row.id.clone()));
-        }
-    }
+    visible.extend(tag(
+        "speaker",
+        speakers::table
+            .filter(speakers::id.eq_any(ids_of("speaker")))
+            .select(speakers::id)
+            .load(conn)?,
+    ));
     Ok(Judged {
         visible,
-        latest,
-        once_public,
+        audience: viewer.audience(),
     })
 }

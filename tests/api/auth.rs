@@ -1089,14 +1089,17 @@ async fn anonymous_callers_are_limited_per_address_with_ratelimit_headers() {
 }
 
 #[actix_web::test]
-async fn signed_in_users_are_not_rate_limited() {
+async fn signed_in_users_are_held_to_the_user_limit_not_the_address_limit() {
     let app = TestApp::spawn_with(|s| s.rate_limit = rate(2, 60)).await;
     let token = app.token(Role::Contributor).await;
 
     for _ in 0..5 {
         let response = me(&app, &token).await;
         assert_eq!(response.status, 200);
-        assert!(response.header("ratelimit").is_none());
+        assert_eq!(
+            response.header("ratelimit-policy"),
+            Some("\"per-user\";q=3000;w=60")
+        );
     }
 }
 
@@ -1153,7 +1156,8 @@ async fn the_openapi_document_states_each_operations_security_and_429s() {
     assert!(op("/v1/auth/token", "post")["responses"]["429"].is_object());
     assert!(op("/openapi.json", "get")["responses"]["429"].is_object());
     assert!(op("/healthz", "get")["responses"]["429"].is_null());
-    assert!(op("/v1/users", "get")["responses"]["429"].is_null());
+    // Signed-in users have their own limit.
+    assert!(op("/v1/users", "get")["responses"]["429"].is_object());
 }
 
 #[actix_web::test]

@@ -5,10 +5,24 @@ use newsdesk::auth::{Role, Scope};
 use newsdesk::db::schema::changes;
 
 use crate::fixtures::ArticleFixture;
+use serde_json::json;
+
 use crate::helpers::TestApp;
 
 impl TestApp {
     fn record_change(&self, resource: &str, id: &str, operation: &str, version: i64) {
+        self.record_removal(resource, id, operation, version, 0);
+    }
+
+    /// A change row that took the resource away from the reader classes in `removed_for`.
+    fn record_removal(
+        &self,
+        resource: &str,
+        id: &str,
+        operation: &str,
+        version: i64,
+        removed_for: i32,
+    ) {
         diesel::insert_into(changes::table)
             .values((
                 changes::resource.eq(resource),
@@ -16,6 +30,7 @@ impl TestApp {
                 changes::operation.eq(operation),
                 changes::version.eq(version),
                 changes::at.eq("2026-03-01T00:00:00.000000Z"),
+                changes::removed_for.eq(removed_for),
             ))
             .execute(&mut self.conn())
             .unwrap();
@@ -86,7 +101,8 @@ async fn partners_see_public_changes_and_tombstones_but_never_drafts() {
     app.record_change("article", "id-secret-draft", "create", 1);
     app.record_change("article", "id-live", "publish", 2);
     app.record_change("article", "id-gone", "publish", 2);
-    app.record_change("article", "id-gone", "delete", 3);
+    // Deleted while public: the row records that every reader class lost it.
+    app.record_removal("article", "id-gone", "delete", 3, 7);
     app.record_change("article", "id-never-published", "delete", 2);
     let key = app.api_key(&[Scope::ContentRead]).await;
     let page = app
@@ -118,4 +134,125 @@ async fn the_change_feed_needs_credentials_and_the_right_scope() {
     app.get_with("/v1/changes?from=1", &[("authorization", &auth)])
         .await
         .problem(400);
+}
+
+/// What a partner holds after replaying the whole change feed: `(resource, id)` of every
+/// resource whose last entry is not a removal.
+async fn replay(app: &TestApp, key: &str) -> std::collections::BTreeSet<(String, String)> {
+    let mut kept = std::collections::BTreeSet::new();
+    let mut since = String::new();
+    loop {
+        let page = app
+            .get_with(
+                &format!("/v1/changes?limit=100{since}"),
+                &[("x-api-key", key)],
+            )
+            .await
+            .value();
+        let rows = page["data"].as_array().unwrap().clone();
+        for row in &rows {
+            let item = (
+                row["resource"].as_str().unwrap().to_owned(),
+                row["id"].as_str().unwrap().to_owned(),
+            );
+            if matches!(row["operation"].as_str(), Some("unpublish" | "delete")) {
+                kept.remove(&item);
+            } else {
+                kept.insert(item);
+            }
+        }
+        if rows.is_empty() {
+            return kept;
+        }
+        since = format!("&since={}", page["next_cursor"].as_str().unwrap());
+    }
+}
+
+#[actix_web::test]
+async fn unpublishing_a_story_takes_its_quote_and_photo_out_of_a_partners_replay_too() {
+    // Arrange: an editor's story showing a quote and a photo partners may republish.
+    let app = TestApp::spawn().await;
+    let editor = format!("Bearer {}", app.token(Role::Editor).await);
+    let key = app.api_key(&[Scope::ContentRead]).await;
+    let auth = [("authorization", editor.as_str())];
+    let speaker = app
+        .json("POST", "/v1/speakers", &json!({"name": "Ola Quay"}), &auth)
+        .await
+        .value()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let quote = app
+        .json(
+            "POST",
+            "/v1/quotes",
+            &json!({"text": "The quay reopens.", "speaker_id": speaker}),
+            &auth,
+        )
+        .await
+        .value()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let photo = crate::media::upload(
+        &app,
+        &editor,
+        crate::media::form(
+            &[("syndication_allowed", "true")],
+            Some(("p.png", &crate::speakers::images::png(8, 6))),
+        ),
+    )
+    .await
+    .value()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let article = app
+        .json(
+            "POST",
+            "/v1/articles",
+            &json!({"headline": "Quay reopens", "body": [
+                {"type": "quote", "quote_id": quote},
+                {"type": "media", "media_id": photo}
+            ]}),
+            &auth,
+        )
+        .await
+        .value()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let story: std::collections::BTreeSet<(String, String)> = [
+        ("article".to_owned(), article.clone()),
+        ("quote".to_owned(), quote.clone()),
+        ("media".to_owned(), photo.clone()),
+    ]
+    .into_iter()
+    .collect();
+
+    // Act and assert: published, the partner holds the whole story...
+    let published = app
+        .json(
+            "POST",
+            &format!("/v1/articles/{article}/publish"),
+            &json!({}),
+            &auth,
+        )
+        .await;
+    assert_eq!(published.status, 200, "{}", published.text());
+    let held = replay(&app, &key).await;
+    assert!(story.is_subset(&held), "{held:?}");
+
+    // ...and unpublished, none of it.
+    let unpublished = app
+        .json(
+            "POST",
+            &format!("/v1/articles/{article}/unpublish"),
+            &json!({}),
+            &auth,
+        )
+        .await;
+    assert_eq!(unpublished.status, 200, "{}", unpublished.text());
+    let held = replay(&app, &key).await;
+    assert!(story.is_disjoint(&held), "{held:?}");
 }

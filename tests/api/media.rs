@@ -192,7 +192,7 @@ use serde_json::json;
 const BOUNDARY: &str = "newsdesk-test-boundary";
 
 /// A `multipart/form-data` body: text parts, then optionally a file part.
-fn form(texts: &[(&str, &str)], file: Option<(&str, &[u8])>) -> Vec<u8> {
+pub fn form(texts: &[(&str, &str)], file: Option<(&str, &[u8])>) -> Vec<u8> {
     let mut body = Vec::new();
     for (name, value) in texts {
         body.extend_from_slice(
@@ -216,7 +216,7 @@ fn form(texts: &[(&str, &str)], file: Option<(&str, &[u8])>) -> Vec<u8> {
     body
 }
 
-async fn upload(app: &TestApp, auth: &str, body: Vec<u8>) -> TestResponse {
+pub async fn upload(app: &TestApp, auth: &str, body: Vec<u8>) -> TestResponse {
     let content_type = format!("multipart/form-data; boundary={BOUNDARY}");
     app.raw(
         "POST",
@@ -246,7 +246,8 @@ fn files_under(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
 #[actix_web::test]
 async fn uploads_of_each_accepted_type_record_type_size_hash_and_metadata() {
     let app = TestApp::spawn().await;
-    let auth = bearer(&app, Role::Contributor).await;
+    // An editor, who may set the rights fields too.
+    let auth = bearer(&app, Role::Editor).await;
     let cases: [(Vec<u8>, &str, (i64, i64)); 4] = [
         (images::png(640, 480), "image/png", (640, 480)),
         (images::jpeg(1600, 1067), "image/jpeg", (1600, 1067)),

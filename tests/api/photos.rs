@@ -318,7 +318,8 @@ async fn public_photo(
     texts: &[(&str, &str)],
     bytes: &[u8],
 ) -> (String, String) {
-    let auth = bearer(app, Role::Contributor).await;
+    // Rights fields are editors' to set.
+    let auth = bearer(app, Role::Editor).await;
     let response = upload_with(app, &auth, texts, bytes).await;
     assert_eq!(response.status, 201, "{}", response.text());
     let id = id_of(&response);
@@ -739,7 +740,7 @@ async fn partners_only_see_photos_they_may_republish_while_the_licence_runs() {
 #[actix_web::test]
 async fn rights_fields_are_set_on_upload_and_changed_with_patch() {
     let app = TestApp::spawn().await;
-    let auth = bearer(&app, Role::Contributor).await;
+    let auth = bearer(&app, Role::Editor).await;
     let response = upload_with(
         &app,
         &auth,

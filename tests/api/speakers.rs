@@ -144,7 +144,7 @@ impl Fixtures {
                 credit: Some("Photo by A. Reporter".into()),
                 ..Default::default()
             },
-            None,
+            &newsdesk::newsroom::policy::Actor::System,
         )
         .unwrap();
         serde_json::to_value(media).unwrap()

@@ -6,13 +6,13 @@ use actix_web::{HttpRequest, HttpResponse, post, web};
 use serde::Deserialize;
 use utoipa::ToSchema;
 
-use super::write::{article_response, record};
-use super::{Article, Correction, visible};
+use super::Article;
+use super::write::article_response;
 use crate::auth::{Caller, Editor, SignedIn};
-use crate::db::articles::{self as store, ArticleRow};
 use crate::error::{ApiError, FieldError};
 use crate::http::cache::IfMatch;
-use crate::newsroom::visibility::Viewer;
+use crate::newsroom::articles::{self, Transition};
+use crate::newsroom::policy::Actor;
 use crate::state::AppState;
 
 /// When to publish.
@@ -36,53 +36,24 @@ pub struct CreateCorrection {
     pub note: String,
 }
 
-/// Runs one lifecycle change on a visible article: checks the optional `If-Match`, applies
-/// `change` to the stored row, bumps the version and records it.
-async fn transition<F>(
+/// Runs one lifecycle change through `newsroom::articles::transition`, checking the optional
+/// `If-Match`, and answers with the changed article.
+async fn transition(
     state: web::Data<AppState>,
     caller: Caller,
     req: HttpRequest,
     key: String,
     operation: &'static str,
-    change: F,
-) -> Result<HttpResponse, ApiError>
-where
-    F: FnOnce(&ArticleRow, &str) -> Result<store::ArticleChanges, ApiError> + Send + 'static,
-{
-    let user_id = caller.user().map(|u| u.id.clone());
+    change: Transition<'static>,
+) -> Result<HttpResponse, ApiError> {
+    let actor = Actor::of(&caller)?;
     let if_match = IfMatch::of(&req);
     let public_url = state.public_url.to_string();
     let row = state
         .db
         .write(move |conn| {
-            let now = crate::time::now();
-            let row = visible(conn, &caller, &key, &now)?;
-            if_match.check_when_sent(row.version)?;
-            // Released to readers before this change (embargoes aside): only then is taking it
-            // back an `unpublish` in the change feed.
-            let was_out =
-                store::find_visible(conn, &row.id, &Viewer::Partner { embargoed: true }, &now)?
-                    .is_some();
-            let mut changes = change(&row, &now)?;
-            changes.updated_at = now.clone();
-            changes.version = row.version + 1;
-            store::update(conn, &row.id, &changes)?;
-            let saved = store::find(conn, &row.id)?
-                .ok_or_else(|| ApiError::internal("the article vanished"))?;
-            let operation = if operation == "unpublish" && !was_out && row.status != "scheduled" {
-                "update"
-            } else {
-                operation
-            };
-            record(
-                conn,
-                &saved,
-                operation,
-                user_id.as_deref(),
-                &public_url,
-                None,
-            )?;
-            Ok(saved)
+            let check = |version| if_match.check_when_sent(version);
+            articles::transition(conn, &actor, &key, check, operation, change, &public_url)
         })
         .await?;
     let now = crate::time::now();
@@ -141,38 +112,9 @@ pub async fn publish_article(
         req,
         path.into_inner(),
         "publish",
-        move |row, now| publish_changes(row, at, now),
+        Box::new(move |row, now| articles::publish_changes(row, at, now)),
     )
     .await
-}
-
-/// The changes that publish `row` at `at` (now when absent): `scheduled` when `at` is in the
-/// future; a 409 when it is already published.
-pub(crate) fn publish_changes(
-    row: &ArticleRow,
-    at: Option<String>,
-    now: &str,
-) -> Result<store::ArticleChanges, ApiError> {
-    if store::shown_status(row, now) == "published" {
-        return Err(ApiError::Conflict {
-            detail: "the article is already published; unpublish it first to change its time"
-                .to_owned(),
-        });
-    }
-    let when = at.unwrap_or_else(|| now.to_owned());
-    let mut changes = row.changes();
-    changes.status = if when.as_str() > now {
-        "scheduled".to_owned()
-    } else {
-        "published".to_owned()
-    };
-    changes.published_at = Some(when.clone());
-    if changes.first_published_at.is_none() {
-        changes.first_published_at = Some(when);
-    }
-    changes.updated_at = now.to_owned();
-    changes.version = row.version + 1;
-    Ok(changes)
 }
 
 /// Take an article back to draft.
@@ -210,17 +152,7 @@ pub async fn unpublish_article(
         req,
         path.into_inner(),
         "unpublish",
-        |row, _now| {
-            if !matches!(row.status.as_str(), "published" | "scheduled") {
-                return Err(ApiError::Conflict {
-                    detail: format!("the article is {}, not published", row.status),
-                });
-            }
-            let mut changes = row.changes();
-            changes.status = "draft".to_owned();
-            changes.published_at = None;
-            Ok(changes)
-        },
+        Box::new(|row, _now| articles::unpublish_changes(row)),
     )
     .await
 }
@@ -259,16 +191,7 @@ pub async fn archive_article(
         req,
         path.into_inner(),
         "unpublish",
-        |row, _now| {
-            if row.status == "archived" {
-                return Err(ApiError::Conflict {
-                    detail: "the article is already archived".to_owned(),
-                });
-            }
-            let mut changes = row.changes();
-            changes.status = "archived".to_owned();
-            Ok(changes)
-        },
+        Box::new(|row, _now| articles::archive_changes(row)),
     )
     .await
 }
@@ -320,18 +243,7 @@ pub async fn create_correction(
         req,
         path.into_inner(),
         "update",
-        move |row, now| {
-            let mut corrections: Vec<Correction> =
-                serde_json::from_str(&row.corrections).unwrap_or_default();
-            corrections.push(Correction {
-                at: now.to_owned(),
-                note,
-            });
-            let mut changes = row.changes();
-            changes.corrections =
-                serde_json::to_string(&corrections).map_err(ApiError::internal)?;
-            Ok(changes)
-        },
+        Box::new(move |row, now| articles::correction_changes(row, note, now)),
     )
     .await
 }

@@ -10,11 +10,9 @@ pub mod write;
 use serde::{Deserialize, Deserializer, Serialize};
 use utoipa::ToSchema;
 
-use crate::auth::{Caller, Role};
 use crate::content::Block;
 use crate::db::articles::{self as store, ArticleRow};
 use crate::error::ApiError;
-use crate::newsroom::visibility::Viewer;
 
 pub use include::Included;
 
@@ -272,31 +270,65 @@ pub fn article_from_row(row: &ArticleRow, now: &str, public_url: &str) -> Articl
     }
 }
 
-/// The list representation of a stored article at time `now`.
+/// The list representation of a stored article at time `now`: the full one less what lists
+/// leave out, so the two never map a row differently.
 pub fn summary_from_row(row: &ArticleRow, now: &str, public_url: &str) -> ArticleSummary {
-    ArticleSummary {
-        id: row.id.clone(),
-        slug: row.slug.clone(),
-        headline: row.headline.clone(),
-        standfirst: row.standfirst.clone(),
-        body: json_list(&row.body),
-        section: row.section.clone(),
-        tags: json_list(&row.tags),
-        byline: row.byline.clone(),
-        source: row.source.clone(),
-        dateline: row.dateline.clone(),
-        language: row.language.clone(),
-        status: store::shown_status(row, now),
-        published_at: row.published_at.clone(),
-        embargo_until: row.embargo_until.clone(),
-        hero_media_id: row.hero_media_id.clone(),
-        canonical_url: row.canonical_url.clone(),
-        copyright: row.copyright.clone(),
-        corrections: json_list(&row.corrections),
-        links: links(row, public_url),
-        created_at: row.created_at.clone(),
-        updated_at: row.updated_at.clone(),
-        version: row.version,
+    ArticleSummary::from(article_from_row(row, now, public_url))
+}
+
+impl From<Article> for ArticleSummary {
+    fn from(article: Article) -> Self {
+        // Destructured in full, so a field added to `Article` must be placed here too.
+        let Article {
+            id,
+            slug,
+            headline,
+            standfirst,
+            body,
+            body_html: _,
+            section,
+            tags,
+            byline,
+            source,
+            dateline,
+            language,
+            status,
+            published_at,
+            embargo_until,
+            hero_media_id,
+            canonical_url,
+            copyright,
+            corrections,
+            links,
+            created_at,
+            updated_at,
+            version,
+            included: _,
+        } = article;
+        ArticleSummary {
+            id,
+            slug,
+            headline,
+            standfirst,
+            body,
+            section,
+            tags,
+            byline,
+            source,
+            dateline,
+            language,
+            status,
+            published_at,
+            embargo_until,
+            hero_media_id,
+            canonical_url,
+            copyright,
+            corrections,
+            links,
+            created_at,
+            updated_at,
+            version,
+        }
     }
 }
 
@@ -311,47 +343,6 @@ pub fn last_modified(row: &ArticleRow, now: &str) -> Option<chrono::DateTime<chr
         latest = at;
     }
     crate::time::parse(latest)
-}
-
-/// The article with this id or slug, if the caller may see it at `now`; 404 otherwise (an
-/// article the caller may not see answers as if absent).
-pub fn visible(
-    conn: &mut diesel::SqliteConnection,
-    caller: &Caller,
-    key: &str,
-    now: &str,
-) -> Result<ArticleRow, ApiError> {
-    store::find_visible(conn, key, &Viewer::of(caller), now)?
-        .ok_or_else(|| ApiError::not_found("article", key))
-}
-
-/// Requires a signed-in user: 401 without credentials, 403 for partner keys.
-pub fn require_user(caller: &Caller) -> Result<&crate::auth::UserCaller, ApiError> {
-    match caller {
-        Caller::User(user) => Ok(user),
-        Caller::Anonymous => Err(ApiError::Unauthorized {
-            detail: "sign in to change content".to_owned(),
-        }),
-        Caller::Partner(_) => Err(ApiError::Forbidden {
-            detail: "partner keys may only read".to_owned(),
-        }),
-    }
-}
-
-/// Checks the caller may edit this (visible) article: editors any, contributors only their
-/// own drafts.
-pub fn require_can_edit(caller: &Caller, row: &ArticleRow) -> Result<(), ApiError> {
-    let user = require_user(caller)?;
-    if caller.has_role(Role::Editor) {
-        return Ok(());
-    }
-    if row.author_id.as_deref() == Some(user.id.as_str()) && row.status == "draft" {
-        Ok(())
-    } else {
-        Err(ApiError::Forbidden {
-            detail: "contributors may only change their own drafts".to_owned(),
-        })
-    }
 }
 
 /// Reads a present-or-null JSON field as `Some(None)`/`Some(Some(v))`, absent as `None`

@@ -10,7 +10,6 @@ use utoipa::{IntoParams, ToSchema};
 use super::include::{self, IncludeSet, Included};
 use super::{
     Article, ArticleSummary, SUMMARY_FIELDS, article_from_row, last_modified, summary_from_row,
-    visible,
 };
 use crate::api::pagination::{self, Cursor};
 use crate::api::query::{Sort, parse_fields, select_fields};
@@ -18,6 +17,7 @@ use crate::auth::Caller;
 use crate::db::articles::{self as store, After, ListFilter, SortField};
 use crate::error::ApiError;
 use crate::http::cache::{CachePolicy, conditional, conditional_resource};
+use crate::newsroom::articles::visible;
 use crate::newsroom::visibility::Viewer;
 use crate::state::AppState;
 

@@ -4,11 +4,11 @@ use actix_web::{HttpRequest, HttpResponse, get, web};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::{Article, visible};
+use super::Article;
 use crate::auth::{Caller, Contributor, SignedIn};
-use crate::db::articles::{self as store, RevisionRow};
 use crate::error::ApiError;
 use crate::http::cache::{CachePolicy, conditional};
+use crate::newsroom::revisions::{self, RevisionRow};
 use crate::state::AppState;
 
 /// One saved change of an article, without its content.
@@ -23,6 +23,8 @@ pub struct RevisionSummary {
     pub author_id: Option<String>,
     /// When.
     pub created_at: String,
+    /// Why, when the article itself was not what was edited (e.g. a quote it shows changed).
+    pub note: Option<String>,
 }
 
 /// One saved change of an article, with the article as it was after it.
@@ -36,6 +38,8 @@ pub struct Revision {
     pub author_id: Option<String>,
     /// When.
     pub created_at: String,
+    /// Why, when the article itself was not what was edited (e.g. a quote it shows changed).
+    pub note: Option<String>,
     /// The full article as saved.
     pub article: Article,
 }
@@ -53,13 +57,16 @@ fn summary(row: &RevisionRow) -> RevisionSummary {
         version: row.version,
         author_id: row.author_id.clone(),
         created_at: row.created_at.clone(),
+        note: row.note.clone(),
     }
 }
 
 /// List an article's revisions.
 ///
-/// Signed-in users only, for articles they may see. Every saved change (create, edit,
-/// publish, unpublish, archive, correction) is a revision.
+/// Signed-in users only, for articles they may see; a contributor reading another's article
+/// gets the revisions from its first publication on. Every saved change (create, edit,
+/// publish, unpublish, archive, correction, and a re-render after a quote, speaker or photo it
+/// shows changed, with a `note` saying so) is a revision.
 #[utoipa::path(
     tag = "articles",
     params(("id" = String, Path, description = "Article id or slug")),
@@ -83,11 +90,7 @@ pub async fn list_article_revisions(
     let key = path.into_inner();
     let rows = state
         .db
-        .read(move |conn| {
-            let now = crate::time::now();
-            let row = visible(conn, &caller, &key, &now)?;
-            Ok(store::revisions(conn, &row.id)?)
-        })
+        .read(move |conn| revisions::list(conn, &caller, &key, &crate::time::now()))
         .await?;
     let latest = rows.last().and_then(|r| crate::time::parse(&r.created_at));
     let list = RevisionList {
@@ -131,13 +134,7 @@ pub async fn get_article_revision(
     let (key, number) = path.into_inner();
     let row = state
         .db
-        .read(move |conn| {
-            let now = crate::time::now();
-            let article = visible(conn, &caller, &key, &now)?;
-            store::revision(conn, &article.id, number)?.ok_or_else(|| ApiError::NotFound {
-                detail: format!("article `{key}` has no revision {number}"),
-            })
-        })
+        .read(move |conn| revisions::get(conn, &caller, &key, number, &crate::time::now()))
         .await?;
     let article: Article = serde_json::from_str(&row.snapshot).map_err(ApiError::internal)?;
     let revision = Revision {
@@ -145,6 +142,7 @@ pub async fn get_article_revision(
         version: row.version,
         author_id: row.author_id.clone(),
         created_at: row.created_at.clone(),
+        note: row.note.clone(),
         article,
     };
     let body = serde_json::to_vec(&revision).map_err(ApiError::internal)?;

@@ -1,20 +1,20 @@
-//! Creating, changing and deleting articles, and the save path every article write shares:
-//! validate, render the body, store the row, its links, search entry, revision and change.
+//! Creating, changing and deleting articles over HTTP: the requests, merged into drafts for
+//! `newsroom::articles`, which runs the save path.
 
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, delete, patch, post, web};
-use diesel::SqliteConnection;
 use serde::Deserialize;
 use serde_json::Value;
 use utoipa::ToSchema;
 
-use super::{Article, article_from_row, double_option, require_can_edit, visible};
+use super::{Article, article_from_row, double_option};
 use crate::auth::{Caller, Contributor, SignedIn};
 use crate::content::blocks::NewBlock;
-use crate::content::{Block, blocks, parse_blocks, plain_text, render_html};
-use crate::db::articles::{self as store, ArticleRow, NewArticle};
+use crate::db::articles::ArticleRow;
 use crate::error::{ApiError, FieldError};
 use crate::http::cache::{IfMatch, resource_etag};
+use crate::newsroom::articles::{self, Draft, Origin};
+use crate::newsroom::policy::Actor;
 use crate::state::AppState;
 
 /// A new article. It is always created as a draft.
@@ -134,346 +134,6 @@ pub struct UpdateArticle {
     pub copyright: Option<Option<String>>,
 }
 
-/// The editable content of an article, after merging a request into what is stored.
-#[derive(Debug, Clone)]
-pub(crate) struct Draft {
-    pub slug: Option<String>,
-    pub headline: String,
-    pub standfirst: Option<String>,
-    pub body: Value,
-    pub section: Option<String>,
-    pub tags: Vec<String>,
-    pub byline: Option<String>,
-    pub source: Option<String>,
-    pub dateline: Option<String>,
-    pub language: String,
-    pub embargo_until: Option<String>,
-    pub hero_media_id: Option<String>,
-    pub canonical_url: Option<String>,
-    pub copyright: Option<String>,
-}
-
-/// A draft that passed every check that needs no database.
-#[derive(Debug, Clone)]
-pub(crate) struct CheckedDraft {
-    pub draft: Draft,
-    pub blocks: Vec<Block>,
-}
-
-fn is_slug(text: &str, max: usize) -> bool {
-    !text.is_empty()
-        && text.len() <= max
-        && text.split('-').all(|part| {
-            !part.is_empty()
-                && part
-                    .bytes()
-                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
-        })
-}
-
-fn is_language(text: &str) -> bool {
-    let mut parts = text.split('-');
-    let first_ok = parts
-        .next()
-        .is_some_and(|p| (2..=3).contains(&p.len()) && p.bytes().all(|b| b.is_ascii_alphabetic()));
-    first_ok
-        && parts.all(|p| (1..=8).contains(&p.len()) && p.bytes().all(|b| b.is_ascii_alphanumeric()))
-}
-
-/// A slug made from a headline: lower-case ASCII letters and digits joined by hyphens.
-pub fn slugify(headline: &str) -> String {
-    let mut slug = String::new();
-    for c in headline.chars().flat_map(char::to_lowercase) {
-        let c = match c {
-            'à' | 'á' | 'â' | 'ã' | 'ä' | 'å' => 'a',
-            'ç' => 'c',
-            'è' | 'é' | 'ê' | 'ë' => 'e',
-            'ì' | 'í' | 'î' | 'ï' => 'i',
-            'ñ' => 'n',
-            'ò' | 'ó' | 'ô' | 'õ' | 'ö' | 'ø' => 'o',
-            'ù' | 'ú' | 'û' | 'ü' => 'u',
-            'ý' | 'ÿ' => 'y',
-            c => c,
-        };
-        if c.is_ascii_alphanumeric() {
-            slug.push(c);
-        } else if !slug.is_empty() && !slug.ends_with('-') {
-            slug.push('-');
-        }
-        if slug.len() >= 80 {
-            break;
-        }
-    }
-    let slug = slug.trim_end_matches('-').to_owned();
-    if slug.is_empty() {
-        "article".to_owned()
-    } else {
-        slug
-    }
-}
-
-fn check_text(errors: &mut Vec<FieldError>, field: &str, value: &Option<String>, max: usize) {
-    if let Some(text) = value {
-        if text.trim().is_empty() {
-            errors.push(FieldError::new(
-                field,
-                "must not be empty; send null to clear it",
-            ));
-        } else if text.chars().count() > max {
-            errors.push(FieldError::new(
-                field,
-                format!("must be at most {max} characters"),
-            ));
-        }
-    }
-}
-
-impl Draft {
-    /// Every check that needs no database; normalises times.
-    pub(crate) fn check(mut self) -> Result<CheckedDraft, ApiError> {
-        let mut errors = Vec::new();
-        if let Some(slug) = &self.slug {
-            if !is_slug(slug, 120) {
-                errors.push(FieldError::new(
-                    "slug",
-                    "must be 1 to 120 lower-case letters, digits and single hyphens",
-                ));
-            } else if uuid::Uuid::parse_str(slug).is_ok() {
-                // Slugs and ids share the path; one must never be mistaken for the other.
-                errors.push(FieldError::new("slug", "must not have the form of an id"));
-            }
-        }
-        if self.headline.trim().is_empty() {
-            errors.push(FieldError::new("headline", "must not be empty"));
-        } else if self.headline.chars().count() > 300 {
-            errors.push(FieldError::new(
-                "headline",
-                "must be at most 300 characters",
-            ));
-        }
-        check_text(&mut errors, "standfirst", &self.standfirst, 2000);
-        check_text(&mut errors, "byline", &self.byline, 300);
-        check_text(&mut errors, "source", &self.source, 300);
-        check_text(&mut errors, "dateline", &self.dateline, 300);
-        check_text(&mut errors, "copyright", &self.copyright, 300);
-        if let Some(section) = &self.section
-            && !is_slug(section, 64)
-        {
-            errors.push(FieldError::new(
-                "section",
-                "must be 1 to 64 lower-case letters, digits and single hyphens",
-            ));
-        }
-        if self.tags.len() > 30 {
-            errors.push(FieldError::new("tags", "at most 30 tags are allowed"));
-        }
-        for (i, tag) in self.tags.iter().enumerate() {
-            if tag.trim().is_empty() || tag.chars().count() > 64 || tag.trim() != tag {
-                errors.push(FieldError::new(
-                    format!("tags[{i}]"),
-                    "must be 1 to 64 characters without surrounding spaces",
-                ));
-            }
-        }
-        if !is_language(&self.language) {
-            errors.push(FieldError::new(
-                "language",
-                "must be a language tag such as `en` or `pt-BR`",
-            ));
-        }
-        if let Some(at) = &self.embargo_until {
-            match crate::time::normalize(at) {
-                Some(normal) => self.embargo_until = Some(normal),
-                None => errors.push(FieldError::new(
-                    "embargo_until",
-                    "must be an RFC 3339 time such as 2026-12-01T09:00:00Z",
-                )),
-            }
-        }
-        if let Some(url) = &self.canonical_url {
-            let ok = (url.starts_with("https://") || url.starts_with("http://"))
-                && url.len() <= 2000
-                && url.len() > 8
-                && !url.chars().any(char::is_whitespace);
-            if !ok {
-                errors.push(FieldError::new(
-                    "canonical_url",
-                    "must be an http or https URL",
-                ));
-            }
-        }
-        if let Some(id) = &self.hero_media_id
-            && id.is_empty()
-        {
-            errors.push(FieldError::new(
-                "hero_media_id",
-                "must be the id of a photo",
-            ));
-        }
-        let blocks = match parse_blocks(&self.body) {
-            Ok(blocks) => blocks,
-            Err(block_errors) => {
-                errors.extend(block_errors);
-                Vec::new()
-            }
-        };
-        if errors.is_empty() {
-            Ok(CheckedDraft {
-                draft: self,
-                blocks,
-            })
-        } else {
-            Err(ApiError::invalid(errors))
-        }
-    }
-}
-
-/// The body, links and search entry derived from checked content: verifies every quote and
-/// media reference exists, then renders.
-pub(crate) struct Rendered {
-    pub body_json: String,
-    pub body_html: String,
-    pub text: String,
-    pub quote_ids: Vec<String>,
-    pub media_ids: Vec<String>,
-}
-
-pub(crate) fn render(
-    conn: &mut SqliteConnection,
-    checked: &CheckedDraft,
-) -> Result<Rendered, ApiError> {
-    let (quote_refs, media_refs) = blocks::references(&checked.blocks);
-    let quote_ids: Vec<String> = quote_refs.iter().map(|(_, id)| id.clone()).collect();
-    let mut media_ids: Vec<String> = media_refs.iter().map(|(_, id)| id.clone()).collect();
-    if let Some(hero) = &checked.draft.hero_media_id {
-        media_ids.push(hero.clone());
-    }
-    let ctx = store::render_context(conn, &quote_ids, &media_ids)?;
-    let mut errors = Vec::new();
-    if let Some(hero) = &checked.draft.hero_media_id
-        && !ctx.media.contains_key(hero)
-    {
-        errors.push(FieldError::new(
-            "hero_media_id",
-            format!("no photo with id `{hero}`"),
-        ));
-    }
-    for (index, id) in &quote_refs {
-        if !ctx.quotes.contains_key(id) {
-            errors.push(FieldError::new(
-                format!("body[{index}].quote_id"),
-                format!("no quote with id `{id}`"),
-            ));
-        }
-    }
-    for (index, id) in &media_refs {
-        if !ctx.media.contains_key(id) {
-            errors.push(FieldError::new(
-                format!("body[{index}].media_id"),
-                format!("no photo with id `{id}`"),
-            ));
-        }
-    }
-    if !errors.is_empty() {
-        return Err(ApiError::invalid(errors));
-    }
-    Ok(Rendered {
-        body_json: serde_json::to_string(&checked.blocks).map_err(ApiError::internal)?,
-        body_html: render_html(&checked.blocks, &ctx),
-        text: plain_text(&checked.blocks, &ctx),
-        quote_ids,
-        media_ids,
-    })
-}
-
-/// Stores the derived data of a saved article (links, search entry), its revision and its
-/// change-log entry. Every article write ends here.
-pub(crate) fn record(
-    conn: &mut SqliteConnection,
-    row: &ArticleRow,
-    operation: &str,
-    author_id: Option<&str>,
-    public_url: &str,
-    links: Option<(&[String], &[String], &str)>,
-) -> Result<(), ApiError> {
-    if let Some((quote_ids, media_ids, text)) = links {
-        let tags: Vec<String> = serde_json::from_str(&row.tags).unwrap_or_default();
-        store::sync_links(conn, &row.id, &tags, quote_ids, media_ids)?;
-        store::sync_search(
-            conn,
-            &row.id,
-            &row.headline,
-            row.standfirst.as_deref().unwrap_or_default(),
-            text,
-        )?;
-    }
-    let snapshot = serde_json::to_string(&article_from_row(row, &row.updated_at, public_url))
-        .map_err(ApiError::internal)?;
-    store::add_revision(
-        conn,
-        &row.id,
-        row.version,
-        author_id,
-        &row.updated_at,
-        &snapshot,
-    )?;
-    store::log_change(conn, &row.id, operation, row.version, &row.updated_at)?;
-    Ok(())
-}
-
-fn free_slug(conn: &mut SqliteConnection, base: &str) -> Result<String, ApiError> {
-    let taken = store::slugs_like(conn, base)?;
-    if !taken.iter().any(|s| s == base) {
-        return Ok(base.to_owned());
-    }
-    let mut n = 2;
-    loop {
-        let candidate = format!("{base}-{n}");
-        if !taken.contains(&candidate) {
-            return Ok(candidate);
-        }
-        n += 1;
-    }
-}
-
-/// Renders again the bodies that show these quotes, speakers or photos, after one of them
-/// changed, inside the caller's transaction. The content is the same, so versions stay; the
-/// new `body_html` and search text are stored and `updated_at` moves. Returns how many
-/// articles changed.
-pub fn rerender_using(
-    conn: &mut SqliteConnection,
-    quote_ids: &[String],
-    speaker_ids: &[String],
-    media_ids: &[String],
-) -> Result<usize, ApiError> {
-    let ids = store::using(conn, quote_ids, speaker_ids, media_ids)?;
-    if ids.is_empty() {
-        return Ok(0);
-    }
-    let now = crate::time::now();
-    let mut changed = 0;
-    for row in store::by_ids(conn, &ids)? {
-        let blocks: Vec<Block> = serde_json::from_str(&row.body).map_err(ApiError::internal)?;
-        let (quote_refs, media_refs) = blocks::references(&blocks);
-        let quotes: Vec<String> = quote_refs.into_iter().map(|(_, id)| id).collect();
-        let media: Vec<String> = media_refs.into_iter().map(|(_, id)| id).collect();
-        let ctx = store::render_context(conn, &quotes, &media)?;
-        let html = render_html(&blocks, &ctx);
-        if html != row.body_html {
-            store::set_body_html(conn, &row.id, &html, &now)?;
-            store::sync_search(
-                conn,
-                &row.id,
-                &row.headline,
-                row.standfirst.as_deref().unwrap_or_default(),
-                &plain_text(&blocks, &ctx),
-            )?;
-            changed += 1;
-        }
-    }
-    Ok(changed)
-}
-
 /// The JSON answer for a single article, with its ETag.
 pub(crate) fn article_response(
     status: actix_web::http::StatusCode,
@@ -491,66 +151,6 @@ pub(crate) fn article_response(
         response.insert_header((header::LOCATION, format!("/v1/articles/{}", row.id)));
     }
     Ok(response.content_type("application/json").body(body))
-}
-
-/// Stores a new draft from checked content, inside the caller's transaction: renders the
-/// body, picks or checks the slug, writes the row and everything kept with it.
-pub(crate) fn create_in(
-    conn: &mut SqliteConnection,
-    checked: CheckedDraft,
-    author_id: Option<&str>,
-    public_url: &str,
-) -> Result<ArticleRow, ApiError> {
-    let rendered = render(conn, &checked)?;
-    let draft = checked.draft;
-    let slug = match &draft.slug {
-        Some(slug) => {
-            if store::slug_taken(conn, slug, None)? {
-                return Err(ApiError::Conflict {
-                    detail: format!("the slug `{slug}` is already used by another article"),
-                });
-            }
-            slug.clone()
-        }
-        None => free_slug(conn, &slugify(&draft.headline))?,
-    };
-    let now = crate::time::now();
-    let new = NewArticle {
-        id: uuid::Uuid::now_v7().to_string(),
-        slug,
-        headline: draft.headline,
-        standfirst: draft.standfirst,
-        body: rendered.body_json.clone(),
-        body_html: rendered.body_html.clone(),
-        section: draft.section,
-        byline: draft.byline,
-        source: draft.source,
-        dateline: draft.dateline,
-        language: draft.language,
-        status: "draft".to_owned(),
-        embargo_until: draft.embargo_until,
-        hero_media_id: draft.hero_media_id,
-        canonical_url: draft.canonical_url,
-        copyright: draft.copyright,
-        corrections: "[]".to_owned(),
-        author_id: author_id.map(str::to_owned),
-        created_at: now.clone(),
-        updated_at: now,
-        version: 1,
-        tags: serde_json::to_string(&draft.tags).map_err(ApiError::internal)?,
-    };
-    store::insert(conn, &new)?;
-    let row = store::find(conn, &new.id)?
-        .ok_or_else(|| ApiError::internal("the new article vanished"))?;
-    record(
-        conn,
-        &row,
-        "create",
-        author_id,
-        public_url,
-        Some((&rendered.quote_ids, &rendered.media_ids, &rendered.text)),
-    )?;
-    Ok(row)
 }
 
 /// Create a draft article.
@@ -601,10 +201,11 @@ pub async fn create_article(
         copyright: request.copyright,
     };
     let checked = draft.check()?;
+    let actor = Actor::of(&Caller::User(user))?;
     let public_url = state.public_url.to_string();
     let row = state
         .db
-        .write(move |conn| create_in(conn, checked, Some(&user.id), &public_url))
+        .write(move |conn| articles::create(conn, &actor, checked, Origin::default(), &public_url))
         .await?;
     let now = crate::time::now();
     article_response(
@@ -652,66 +253,22 @@ pub async fn update_article(
     body: web::Json<UpdateArticle>,
 ) -> Result<HttpResponse, ApiError> {
     let user = user.user;
-    let caller = Caller::User(user.clone());
     let key = path.into_inner();
     let patch = body.into_inner();
     let if_match = IfMatch::of(&req);
     let public_url = state.public_url.to_string();
+    let actor = Actor::of(&Caller::User(user))?;
     let row = state
         .db
         .write(move |conn| {
-            let now = crate::time::now();
-            let row = visible(conn, &caller, &key, &now)?;
-            require_can_edit(&caller, &row)?;
-            if_match.check(row.version)?;
-            let draft = merge(&row, patch)?;
-            let checked = draft.check()?;
-            let rendered = render(conn, &checked)?;
-            let draft = checked.draft;
-            let slug = draft.slug.clone().unwrap_or_else(|| row.slug.clone());
-            if slug != row.slug {
-                if row.first_published_at.is_some() {
-                    return Err(ApiError::Conflict {
-                        detail: "the slug cannot change once the article has been published"
-                            .to_owned(),
-                    });
-                }
-                if store::slug_taken(conn, &slug, Some(&row.id))? {
-                    return Err(ApiError::Conflict {
-                        detail: format!("the slug `{slug}` is already used by another article"),
-                    });
-                }
-            }
-            let mut changes = row.changes();
-            changes.slug = slug;
-            changes.headline = draft.headline;
-            changes.standfirst = draft.standfirst;
-            changes.body = rendered.body_json.clone();
-            changes.body_html = rendered.body_html.clone();
-            changes.section = draft.section;
-            changes.tags = serde_json::to_string(&draft.tags).map_err(ApiError::internal)?;
-            changes.byline = draft.byline;
-            changes.source = draft.source;
-            changes.dateline = draft.dateline;
-            changes.language = draft.language;
-            changes.embargo_until = draft.embargo_until;
-            changes.hero_media_id = draft.hero_media_id;
-            changes.canonical_url = draft.canonical_url;
-            changes.copyright = draft.copyright;
-            changes.updated_at = now;
-            changes.version = row.version + 1;
-            store::update(conn, &row.id, &changes)?;
-            let saved = store::find(conn, &row.id)?
-                .ok_or_else(|| ApiError::internal("the article vanished"))?;
-            record(
+            articles::update(
                 conn,
-                &saved,
-                "update",
-                Some(&user.id),
+                &actor,
+                &key,
+                |version| if_match.check(version),
+                |row| merge(row, patch),
                 &public_url,
-                Some((&rendered.quote_ids, &rendered.media_ids, &rendered.text)),
-            )?;
-            Ok(saved)
+            )
         })
         .await?;
     let now = crate::time::now();
@@ -811,32 +368,10 @@ pub async fn delete_article(
     let caller = Caller::User(user.user);
     let key = path.into_inner();
     let if_match = IfMatch::of(&req);
+    let actor = Actor::of(&caller)?;
     state
         .db
-        .write(move |conn| {
-            let now = crate::time::now();
-            let row = visible(conn, &caller, &key, &now)?;
-            require_can_edit(&caller, &row)?;
-            if_match.check(row.version)?;
-            store::delete(conn, &row.id)?;
-            store::log_change(conn, &row.id, "delete", row.version, &now)?;
-            Ok(())
-        })
+        .write(move |conn| articles::delete(conn, &actor, &key, |version| if_match.check(version)))
         .await?;
     Ok(HttpResponse::NoContent().finish())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn slugs_are_made_from_headlines() {
-        assert_eq!(
-            slugify("Rates held at 4% — for now!"),
-            "rates-held-at-4-for-now"
-        );
-        assert_eq!(slugify("Café society returns"), "cafe-society-returns");
-        assert_eq!(slugify("???"), "article");
-    }
 }

@@ -76,25 +76,6 @@ fn check_dimension(name: &str, value: Option<i64>) -> Result<Option<u32>, ApiErr
     }
 }
 
-/// True when `Accept` names `image/webp` (or `image/*`) with a non-zero quality.
-pub fn accepts_webp(headers: &actix_web::http::header::HeaderMap) -> bool {
-    headers
-        .get_all(header::ACCEPT)
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(','))
-        .any(|item| {
-            let mut parts = item.split(';');
-            let range = parts.next().unwrap_or_default().trim().to_ascii_lowercase();
-            let zero = parts.any(|p| {
-                p.trim()
-                    .strip_prefix("q=")
-                    .and_then(|q| q.trim().parse::<f32>().ok())
-                    .is_some_and(|q| q <= 0.0)
-            });
-            range == "image/webp" && !zero
-        })
-}
-
 fn format_of(content_type: &str) -> Result<Format, ApiError> {
     Format::from_content_type(content_type)
         .ok_or_else(|| ApiError::internal(format!("stored media has type {content_type}")))
@@ -165,7 +146,8 @@ pub async fn get_media_file(
         }
     };
     let negotiated = width.is_some() && forced_webp.is_none();
-    let webp = forced_webp.unwrap_or_else(|| negotiated && accepts_webp(req.headers()));
+    let webp = forced_webp
+        .unwrap_or_else(|| negotiated && crate::http::negotiation::accepts_webp(req.headers()));
 
     let row = find_visible(&state, &caller, path.into_inner()).await?;
     let public = match caller {

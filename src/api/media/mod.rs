@@ -1,7 +1,6 @@
 //! Media: uploaded photos with captions, credits and rights, and their original files.
 
 mod file;
-pub use file::accepts_webp;
 mod upload;
 
 pub use file::{ArticleUsage, MediaUsage, SpeakerUsage, get_media_usage};
@@ -20,11 +19,13 @@ use crate::api::pagination::{self, ListPage, decode_cursor, paginate};
 use crate::api::patch::{Checks, not_null, patch_field};
 use crate::api::query::{NoQuery, Sort, parse_fields};
 use crate::auth::{Caller, Contributor, Editor, SignedIn};
-use crate::db::content_support::{Keyset, NewChange, latest_change_at, record_change};
+use crate::db::content_support::{Keyset, latest_change_at};
 use crate::db::media::{self as db, MediaChanges, MediaRow};
 use crate::error::ApiError;
 use crate::http::cache::{CachePolicy, IfMatch, conditional_resource, write_response};
 use crate::media::MediaStore;
+use crate::newsroom::media as core;
+use crate::newsroom::policy::Actor;
 use crate::newsroom::visibility::Viewer;
 use crate::state::AppState;
 
@@ -414,7 +415,9 @@ pub async fn get_media(
     ))
 }
 
-/// Changes a photo's metadata (JSON merge patch). Contributors and above; `If-Match` required.
+/// Changes a photo's metadata (JSON merge patch). Editors, and contributors for photos they
+/// uploaded that no published or scheduled article shows; rights fields (`syndication_allowed`,
+/// `license`, `usage_expires`) are editors' alone. `If-Match` required.
 #[utoipa::path(
     tag = "media",
     params(
@@ -427,7 +430,7 @@ pub async fn get_media(
         (status = 200, description = "The changed metadata, with its new `ETag`", body = Media),
         (status = 400, description = "The body is not JSON"),
         (status = 401, description = "Not signed in"),
-        (status = 403, description = "Not a contributor, editor or admin"),
+        (status = 403, description = "A partner key, a contributor changing rights fields, a photo they did not upload or one a published or scheduled article shows"),
         (status = 404, description = "No such media"),
         (status = 412, description = "`If-Match` does not match the current version"),
         (status = 413, description = "The body is too large"),
@@ -440,7 +443,7 @@ pub async fn get_media(
 pub async fn update_media(
     req: HttpRequest,
     state: web::Data<AppState>,
-    _user: SignedIn<Contributor>,
+    user: SignedIn<Contributor>,
     path: web::Path<String>,
     body: web::Json<UpdateMedia>,
     _query: web::Query<NoQuery>,
@@ -468,48 +471,39 @@ pub async fn update_media(
     let syndication = not_null(&mut checks, "syndication_allowed", body.syndication_allowed);
     checks.finish()?;
     let public_url = state.public_url.to_string();
-    let media = state
+    let changes = MediaChanges {
+        caption: body.caption,
+        credit: body.credit,
+        alt_text: body.alt_text,
+        copyright: body.copyright,
+        license: body.license,
+        syndication_allowed: syndication,
+        usage_expires: body
+            .usage_expires
+            .map(|v| v.as_deref().and_then(crate::time::normalize)),
+        focal_x: body.focal_point.map(|p| p.map(|p| p.x)),
+        focal_y: body.focal_point.map(|p| p.map(|p| p.y)),
+        updated_at: None,
+        version: None,
+    };
+    let actor = Actor::of(&Caller::User(user.user))?;
+    let row = state
         .db
-        .write(move |conn| {
-            let current = db::find(conn, &id)?.ok_or_else(|| ApiError::not_found("media", &id))?;
-            if_match.check(current.version)?;
-            let now = crate::time::now();
-            let changes = MediaChanges {
-                caption: body.caption,
-                credit: body.credit,
-                alt_text: body.alt_text,
-                copyright: body.copyright,
-                license: body.license,
-                syndication_allowed: syndication,
-                usage_expires: body
-                    .usage_expires
-                    .map(|v| v.as_deref().and_then(crate::time::normalize)),
-                focal_x: body.focal_point.map(|p| p.map(|p| p.x)),
-                focal_y: body.focal_point.map(|p| p.map(|p| p.y)),
-                updated_at: Some(now.clone()),
-                version: Some(current.version + 1),
-            };
-            let row = db::update(conn, &current.id, &changes)?;
-            record_change(
-                conn,
-                &NewChange {
-                    resource: "media",
-                    resource_id: &row.id,
-                    operation: "update",
-                    version: row.version,
-                    at: &now,
-                },
-            )?;
-            // Article bodies showing it are rendered again in the same transaction.
-            crate::api::articles::write::rerender_using(
-                conn,
-                &[],
-                &[],
-                std::slice::from_ref(&row.id),
-            )?;
-            Ok(Media::from_row(row, &public_url))
+        .write({
+            let public_url = public_url.clone();
+            move |conn| {
+                core::update(
+                    conn,
+                    &actor,
+                    &id,
+                    |version| if_match.check(version),
+                    changes,
+                    &public_url,
+                )
+            }
         })
         .await?;
+    let media = Media::from_row(row, &public_url);
     write_response(None, &media, media.version)
 }
 
@@ -536,7 +530,7 @@ pub async fn update_media(
 pub async fn delete_media(
     req: HttpRequest,
     state: web::Data<AppState>,
-    _user: SignedIn<Editor>,
+    user: SignedIn<Editor>,
     path: web::Path<String>,
     _query: web::Query<NoQuery>,
 ) -> Result<HttpResponse, ApiError> {
@@ -547,47 +541,18 @@ pub async fn delete_media(
         &state.settings.media_dir,
         state.settings.crop_cache_bytes,
     );
+    let actor = Actor::of(&Caller::User(user.user))?;
     state
         .db
         .write(move |conn| {
-            let current =
-                db::find(conn, &id)?.ok_or_else(|| ApiError::not_found("media", &id))?;
-            if_match.check(current.version)?;
-            let (articles, speakers) = db::usage(conn, &current.id)?;
-            if articles > 0 || speakers > 0 {
-                return Err(ApiError::Conflict {
-                    detail: format!(
-                        "still used by {articles} article(s) and {speakers} speaker(s); remove it from them first"
-                    ),
-                });
-            }
-            db::delete(conn, &current.id)?;
-            record_change(
+            core::delete(
                 conn,
-                &NewChange {
-                    resource: "media",
-                    resource_id: &current.id,
-                    operation: "delete",
-                    version: current.version,
-                    at: &crate::time::now(),
-                },
-            )?;
-            // Inside the transaction, so an upload of the same bytes cannot slip in between
-            // the count and the removal.
-            // A file may be another record's original or rendition (identical bytes share one
-            // file), so it goes only when no record names it at all.
-            if !db::file_in_use(conn, &current.sha256)? {
-                store.remove(&current.sha256).map_err(ApiError::internal)?;
-                crop_cache
-                    .remove_for(&current.sha256)
-                    .map_err(ApiError::internal)?;
-            }
-            for rendition in crate::media::renditions::parse(&current.renditions) {
-                if !rendition.sha256.is_empty() && !db::file_in_use(conn, &rendition.sha256)? {
-                    store.remove(&rendition.sha256).map_err(ApiError::internal)?;
-                }
-            }
-            Ok(())
+                &actor,
+                &id,
+                |version| if_match.check(version),
+                &store,
+                &crop_cache,
+            )
         })
         .await?;
     Ok(HttpResponse::NoContent().finish())

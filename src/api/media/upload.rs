@@ -10,22 +10,16 @@ use utoipa::ToSchema;
 use crate::api::patch::Checks;
 use crate::api::query::NoQuery;
 use crate::auth::{Contributor, SignedIn};
-use crate::db::content_support::{NewChange, record_change};
-use crate::db::media::{self as db, NewMedia};
 use crate::error::ApiError;
 use crate::http::cache::write_response;
 use crate::imaging::{self, ImageError};
-use crate::media::MediaStore;
+use crate::newsroom::media::NewPhoto;
+use crate::newsroom::policy::Actor;
 use crate::state::AppState;
 
 use super::{FocalPoint, Media, TEXT_MAX, check_expiry, check_focal_point};
 
-/// The largest image [`store_image`] accepts, in pixels (width × height), checked from the
-/// header: the default of `NEWSDESK_MAX_IMAGE_PIXELS`, which uploads use.
-pub const DEFAULT_MAX_PIXELS: u64 = 50_000_000;
-/// Rendition widths the library loader makes: the default of `NEWSDESK_RENDITION_WIDTHS`,
-/// which uploads use.
-pub const RENDITION_WIDTHS: &[u32] = &[320, 640, 1024, 1600];
+pub use crate::newsroom::media::{DEFAULT_MAX_PIXELS, RENDITION_WIDTHS};
 
 // Room for the metadata parts and multipart framing on top of the file itself.
 const FORM_OVERHEAD: usize = 256 * 1024;
@@ -84,6 +78,13 @@ pub struct MediaMetadata {
     pub focal_point: Option<FocalPoint>,
 }
 
+impl MediaMetadata {
+    /// True when any rights field (`syndication_allowed`, `license`, `usage_expires`) is set.
+    pub fn sets_rights(&self) -> bool {
+        self.syndication_allowed || self.license.is_some() || self.usage_expires.is_some()
+    }
+}
+
 fn check_metadata(meta: &MediaMetadata) -> Checks {
     let mut checks = Checks::default();
     for (field, value) in [
@@ -125,7 +126,7 @@ pub fn store_image(
     public_url: &str,
     bytes: &[u8],
     meta: MediaMetadata,
-    created_by: Option<&str>,
+    actor: &Actor,
 ) -> Result<Media, ApiError> {
     store_image_limited(
         conn,
@@ -133,7 +134,7 @@ pub fn store_image(
         public_url,
         bytes,
         meta,
-        created_by,
+        actor,
         DEFAULT_MAX_PIXELS,
     )
 }
@@ -145,94 +146,40 @@ pub fn store_image_limited(
     public_url: &str,
     bytes: &[u8],
     meta: MediaMetadata,
-    created_by: Option<&str>,
+    actor: &Actor,
     max_pixels: u64,
 ) -> Result<Media, ApiError> {
     check_metadata(&meta).finish()?;
     let processed = imaging::process(bytes, max_pixels, RENDITION_WIDTHS).map_err(image_error)?;
-    store_processed(conn, media_dir, public_url, &processed, meta, created_by)
+    store_processed(conn, media_dir, public_url, &processed, meta, actor)
 }
 
-/// Records a processed image: writes the cleaned original and its renditions under the media
-/// directory by content hash and inserts the record with a `create` change, all in one
-/// transaction (nested as a savepoint when the caller already has one open). The recorded
-/// size, dimensions and digest are those of the cleaned file, never of the raw upload. On
-/// failure the files this call created are removed again.
+/// Records a processed image after checking its metadata, through `newsroom::media::create`.
 pub fn store_processed(
     conn: &mut SqliteConnection,
     media_dir: &std::path::Path,
     public_url: &str,
     processed: &imaging::Processed,
     meta: MediaMetadata,
-    created_by: Option<&str>,
+    actor: &Actor,
 ) -> Result<Media, ApiError> {
-    use diesel::Connection;
     check_metadata(&meta).finish()?;
-    let store = MediaStore::new(media_dir);
-    let width = i32::try_from(processed.original.width).map_err(ApiError::internal)?;
-    let height = i32::try_from(processed.original.height).map_err(ApiError::internal)?;
-    let id = crate::ids::new_id();
-    conn.transaction(|conn| {
-        let files = crate::media::renditions::store_processed(&store, processed, public_url, &id)
-            .map_err(ApiError::internal)?;
-        let now = crate::time::now();
-        let inserted = serde_json::to_string(&files.renditions)
-            .map_err(ApiError::internal)
-            .and_then(|renditions| {
-                db::insert(
-                    conn,
-                    &NewMedia {
-                        id: id.clone(),
-                        kind: "image".to_owned(),
-                        content_type: processed.original.format.content_type().to_owned(),
-                        width,
-                        height,
-                        bytes: files.bytes,
-                        sha256: files.sha256.clone(),
-                        caption: meta.caption,
-                        credit: meta.credit,
-                        alt_text: meta.alt_text,
-                        copyright: meta.copyright,
-                        license: meta.license,
-                        syndication_allowed: meta.syndication_allowed,
-                        usage_expires: meta
-                            .usage_expires
-                            .as_deref()
-                            .and_then(crate::time::normalize),
-                        focal_x: meta.focal_point.map(|p| p.x),
-                        focal_y: meta.focal_point.map(|p| p.y),
-                        created_by: created_by.map(str::to_owned),
-                        created_at: now.clone(),
-                        updated_at: now.clone(),
-                        version: 1,
-                    },
-                )?;
-                db::set_renditions(conn, &id, &renditions)
-            })
-            .and_then(|row| {
-                record_change(
-                    conn,
-                    &NewChange {
-                        resource: "media",
-                        resource_id: &row.id,
-                        operation: "create",
-                        version: row.version,
-                        at: &now,
-                    },
-                )?;
-                Ok(row)
-            });
-        match inserted {
-            Ok(row) => Ok(Media::from_row(row, public_url)),
-            Err(err) => {
-                // Nothing may be left behind by a failed request, not even the files.
-                for sha in &files.created {
-                    let _ = store.remove(sha);
-                }
-                Err(err)
-            }
-        }
-    })
+    let fields = NewPhoto {
+        syndication_allowed: meta.syndication_allowed,
+        usage_expires: meta
+            .usage_expires
+            .as_deref()
+            .and_then(crate::time::normalize),
+        focal: meta.focal_point.map(|p| (p.x, p.y)),
+        caption: meta.caption,
+        credit: meta.credit,
+        alt_text: meta.alt_text,
+        copyright: meta.copyright,
+        license: meta.license,
+    };
+    let row =
+        crate::newsroom::media::create(conn, actor, media_dir, public_url, processed, fields)?;
+    Ok(Media::from_row(row, public_url))
 }
 
 fn multipart_error(err: MultipartError) -> ApiError {
@@ -371,7 +318,7 @@ async fn read_upload(
         (status = 201, description = "Stored; `Location` and `ETag` are set", body = Media),
         (status = 400, description = "The multipart body cannot be read"),
         (status = 401, description = "Not signed in"),
-        (status = 403, description = "Not a contributor, editor or admin"),
+        (status = 403, description = "A partner key, or a contributor setting rights fields (`syndication_allowed`, `license`, `usage_expires`)"),
         (status = 413, description = "The file is larger than the configured limit (`NEWSDESK_MAX_UPLOAD_BYTES`, 20 MiB by default)"),
         (status = 415, description = "Not `multipart/form-data`, or the file is not a JPEG, PNG, WebP or GIF"),
         (status = 422, description = "Missing `file`, unknown or repeated parts, invalid metadata, an image over the pixel limit (`NEWSDESK_MAX_IMAGE_PIXELS`, checked from the header before decoding) or one that does not decode")
@@ -385,7 +332,7 @@ pub async fn create_media(
     form: Multipart,
     _query: web::Query<NoQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    let user = author.id.clone();
+    let actor = Actor::of(&crate::auth::Caller::User(author.user))?;
     let limit = state.settings.max_upload_bytes;
     let declared = req
         .headers()
@@ -397,6 +344,7 @@ pub async fn create_media(
     }
     let (bytes, meta) = read_upload(form, limit).await?;
     check_metadata(&meta).finish()?;
+    crate::newsroom::policy::edit_rights(&actor, meta.sets_rights())?;
     let max_pixels = state.settings.max_image_pixels;
     let widths = state.settings.rendition_widths.clone();
     // Decoding, resizing and encoding are CPU work: off the async workers.
@@ -407,9 +355,7 @@ pub async fn create_media(
     let public_url = state.public_url.to_string();
     let media = state
         .db
-        .write(move |conn| {
-            store_processed(conn, &media_dir, &public_url, &processed, meta, Some(&user))
-        })
+        .write(move |conn| store_processed(conn, &media_dir, &public_url, &processed, meta, &actor))
         .await?;
     write_response(
         Some(&format!("/v1/media/{}", media.id)),

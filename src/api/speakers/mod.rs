@@ -16,16 +16,18 @@ use crate::api::pagination::{self, ListPage, decode_cursor, paginate};
 use crate::api::patch::{Checks, not_null, patch_field};
 use crate::api::query::{NoQuery, Sort, parse_fields};
 use crate::auth::{Caller, Contributor, Editor, SignedIn};
-use crate::db::content_support::{Keyset, NewChange, latest_change_at, record_change};
-use crate::db::speakers::{self as db, NewSpeaker, SpeakerChanges, SpeakerRow};
+use crate::db::content_support::{Keyset, latest_change_at};
+use crate::db::speakers::{self as db, SpeakerRow};
 use crate::error::ApiError;
 use crate::http::cache::{CachePolicy, IfMatch, conditional_resource, write_response};
+use crate::newsroom::policy::Actor;
+use crate::newsroom::slugs;
+use crate::newsroom::speakers::{self as core, NewSpeakerInput, SpeakerEdit};
 use crate::state::AppState;
 
 const NAME_MAX: usize = 200;
 const TEXT_MAX: usize = 200;
 const BIO_MAX: usize = 10_000;
-const SLUG_MAX: usize = 120;
 
 /// A person quoted in the news.
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -207,90 +209,6 @@ pub fn load_speakers(
         .collect())
 }
 
-/// A slug made from a name: ASCII letters and digits in lower case, other runs as one hyphen.
-pub fn slugify(text: &str) -> String {
-    let mut slug = String::with_capacity(text.len());
-    for c in text.chars() {
-        let c = fold_accent(c);
-        if c.is_ascii_alphanumeric() {
-            slug.push(c.to_ascii_lowercase());
-        } else if !slug.is_empty() && !slug.ends_with('-') {
-            slug.push('-');
-        }
-    }
-    let mut slug: String = slug
-        .trim_end_matches('-')
-        .chars()
-        .take(SLUG_MAX - 8)
-        .collect();
-    slug = slug.trim_end_matches('-').to_owned();
-    if slug.is_empty() {
-        "speaker".to_owned()
-    } else {
-        slug
-    }
-}
-
-fn fold_accent(c: char) -> char {
-    match c {
-        'à' | 'á' | 'â' | 'ã' | 'ä' | 'å' | 'À' | 'Á' | 'Â' | 'Ã' | 'Ä' | 'Å' => 'a',
-        'ç' | 'Ç' => 'c',
-        'è' | 'é' | 'ê' | 'ë' | 'È' | 'É' | 'Ê' | 'Ë' => 'e',
-        'ì' | 'í' | 'î' | 'ï' | 'Ì' | 'Í' | 'Î' | 'Ï' => 'i',
-        'ñ' | 'Ñ' => 'n',
-        'ò' | 'ó' | 'ô' | 'õ' | 'ö' | 'ø' | 'Ò' | 'Ó' | 'Ô' | 'Õ' | 'Ö' | 'Ø' => 'o',
-        'ù' | 'ú' | 'û' | 'ü' | 'Ù' | 'Ú' | 'Û' | 'Ü' => 'u',
-        'ý' | 'ÿ' | 'Ý' => 'y',
-        other => other,
-    }
-}
-
-/// True for a slug clients may choose: 1 to 120 of `a-z`, `0-9` and single inner hyphens, and
-/// not shaped like an id.
-pub fn valid_slug(slug: &str) -> bool {
-    !slug.is_empty()
-        && slug.len() <= SLUG_MAX
-        && slug
-            .bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
-        && !slug.starts_with('-')
-        && !slug.ends_with('-')
-        && !slug.contains("--")
-        && uuid::Uuid::try_parse(slug).is_err()
-}
-
-fn unique_slug(conn: &mut SqliteConnection, base: &str) -> Result<String, ApiError> {
-    if !db::slug_taken(conn, base, None)? {
-        return Ok(base.to_owned());
-    }
-    for n in 2.. {
-        let candidate = format!("{base}-{n}");
-        if !db::slug_taken(conn, &candidate, None)? {
-            return Ok(candidate);
-        }
-    }
-    Err(ApiError::internal("no free slug"))
-}
-
-fn check_photo(
-    conn: &mut SqliteConnection,
-    checks: &mut Checks,
-    photo: Option<&str>,
-) -> Result<(), ApiError> {
-    if let Some(id) = photo
-        && !crate::db::media::exists(conn, id)?
-    {
-        checks.push("photo_media_id", format!("no media with id `{id}`"));
-    }
-    Ok(())
-}
-
-fn duplicate_slug(slug: &str) -> ApiError {
-    ApiError::Conflict {
-        detail: format!("another speaker already has the slug `{slug}`"),
-    }
-}
-
 fn speaker_path(id: &str) -> String {
     format!("/v1/speakers/{id}")
 }
@@ -390,7 +308,6 @@ pub async fn create_speaker(
     body: web::Json<CreateSpeaker>,
     _query: web::Query<NoQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    let user = author.id.clone();
     let body = body.into_inner();
     let mut checks = Checks::default();
     checks.required("name", &body.name, NAME_MAX);
@@ -398,55 +315,27 @@ pub async fn create_speaker(
     checks.optional("organization", body.organization.as_deref(), TEXT_MAX);
     checks.optional("bio", body.bio.as_deref(), BIO_MAX);
     if let Some(slug) = &body.slug
-        && !valid_slug(slug)
+        && !slugs::is_valid(slug)
     {
         checks.push(
             "slug",
             "must be 1 to 120 lower-case letters, digits and single hyphens, and not an id",
         );
     }
-    let speaker = state
+    let actor = Actor::of(&Caller::User(author.user))?;
+    let input = NewSpeakerInput {
+        slug: body.slug,
+        name: body.name,
+        title: body.title,
+        organization: body.organization,
+        bio: body.bio,
+        photo_media_id: body.photo_media_id,
+    };
+    let row = state
         .db
-        .write(move |conn| {
-            check_photo(conn, &mut checks, body.photo_media_id.as_deref())?;
-            checks.finish()?;
-            let slug = match body.slug {
-                Some(slug) if db::slug_taken(conn, &slug, None)? => {
-                    return Err(duplicate_slug(&slug));
-                }
-                Some(slug) => slug,
-                None => unique_slug(conn, &slugify(&body.name))?,
-            };
-            let now = crate::time::now();
-            let row = db::insert(
-                conn,
-                &NewSpeaker {
-                    id: crate::ids::new_id(),
-                    slug,
-                    name: body.name.trim().to_owned(),
-                    title: body.title,
-                    organization: body.organization,
-                    bio: body.bio,
-                    photo_media_id: body.photo_media_id,
-                    created_by: Some(user),
-                    created_at: now.clone(),
-                    updated_at: now.clone(),
-                    version: 1,
-                },
-            )?;
-            record_change(
-                conn,
-                &NewChange {
-                    resource: "speaker",
-                    resource_id: &row.id,
-                    operation: "create",
-                    version: row.version,
-                    at: &now,
-                },
-            )?;
-            Ok(Speaker::from(row))
-        })
+        .write(move |conn| core::create(conn, &actor, input, checks.errors))
         .await?;
+    let speaker = Speaker::from(row);
     write_response(Some(&speaker_path(&speaker.id)), &speaker, speaker.version)
 }
 
@@ -488,7 +377,9 @@ async fn find_speaker(state: &AppState, key: String) -> Result<SpeakerRow, ApiEr
         .await
 }
 
-/// Changes a speaker (JSON merge patch). Contributors and above; `If-Match` required.
+/// Changes a speaker (JSON merge patch). Editors, and contributors for speakers they created
+/// whom no published or scheduled article quotes; `If-Match` required. Articles quoting them
+/// are rendered again, each a new version and revision.
 #[utoipa::path(
     tag = "speakers",
     params(
@@ -501,7 +392,7 @@ async fn find_speaker(state: &AppState, key: String) -> Result<SpeakerRow, ApiEr
         (status = 200, description = "The changed speaker, with its new `ETag`", body = Speaker),
         (status = 400, description = "The body is not JSON"),
         (status = 401, description = "Not signed in"),
-        (status = 403, description = "Not a contributor, editor or admin"),
+        (status = 403, description = "A partner key, or a contributor changing a speaker they did not create or one a published or scheduled article quotes"),
         (status = 404, description = "No such speaker"),
         (status = 409, description = "Another speaker has this slug"),
         (status = 412, description = "`If-Match` does not match the current version"),
@@ -515,7 +406,7 @@ async fn find_speaker(state: &AppState, key: String) -> Result<SpeakerRow, ApiEr
 pub async fn update_speaker(
     req: HttpRequest,
     state: web::Data<AppState>,
-    _user: SignedIn<Contributor>,
+    user: SignedIn<Contributor>,
     path: web::Path<String>,
     body: web::Json<UpdateSpeaker>,
     _query: web::Query<NoQuery>,
@@ -530,7 +421,7 @@ pub async fn update_speaker(
         checks.required("name", name, NAME_MAX);
     }
     if let Some(slug) = &slug
-        && !valid_slug(slug)
+        && !slugs::is_valid(slug)
     {
         checks.push(
             "slug",
@@ -544,53 +435,31 @@ pub async fn update_speaker(
     ] {
         checks.optional(field, value.as_ref().and_then(|v| v.as_deref()), max);
     }
-    let speaker = state
+    let actor = Actor::of(&Caller::User(user.user))?;
+    let edit = SpeakerEdit {
+        slug,
+        name,
+        title: body.title,
+        organization: body.organization,
+        bio: body.bio,
+        photo_media_id: body.photo_media_id,
+    };
+    let public_url = state.public_url.to_string();
+    let row = state
         .db
         .write(move |conn| {
-            let current =
-                db::find(conn, &key)?.ok_or_else(|| ApiError::not_found("speaker", &key))?;
-            if_match.check(current.version)?;
-            if let Some(Some(photo)) = &body.photo_media_id {
-                check_photo(conn, &mut checks, Some(photo))?;
-            }
-            checks.finish()?;
-            if let Some(slug) = &slug
-                && db::slug_taken(conn, slug, Some(&current.id))?
-            {
-                return Err(duplicate_slug(slug));
-            }
-            let now = crate::time::now();
-            let changes = SpeakerChanges {
-                slug,
-                name: name.map(|n| n.trim().to_owned()),
-                title: body.title,
-                organization: body.organization,
-                bio: body.bio,
-                photo_media_id: body.photo_media_id,
-                updated_at: Some(now.clone()),
-                version: Some(current.version + 1),
-            };
-            let row = db::update(conn, &current.id, &changes)?;
-            record_change(
+            core::update(
                 conn,
-                &NewChange {
-                    resource: "speaker",
-                    resource_id: &row.id,
-                    operation: "update",
-                    version: row.version,
-                    at: &now,
-                },
-            )?;
-            // Article bodies showing it are rendered again in the same transaction.
-            crate::api::articles::write::rerender_using(
-                conn,
-                &[],
-                std::slice::from_ref(&row.id),
-                &[],
-            )?;
-            Ok(Speaker::from(row))
+                &actor,
+                &key,
+                |version| if_match.check(version),
+                edit,
+                checks.errors,
+                &public_url,
+            )
         })
         .await?;
+    let speaker = Speaker::from(row);
     write_response(None, &speaker, speaker.version)
 }
 
@@ -616,62 +485,16 @@ pub async fn update_speaker(
 pub async fn delete_speaker(
     req: HttpRequest,
     state: web::Data<AppState>,
-    _user: SignedIn<Editor>,
+    user: SignedIn<Editor>,
     path: web::Path<String>,
     _query: web::Query<NoQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let if_match = IfMatch::required(&req)?;
     let key = path.into_inner();
+    let actor = Actor::of(&Caller::User(user.user))?;
     state
         .db
-        .write(move |conn| {
-            let current =
-                db::find(conn, &key)?.ok_or_else(|| ApiError::not_found("speaker", &key))?;
-            if_match.check(current.version)?;
-            let quotes = db::quote_count(conn, &current.id)?;
-            if quotes > 0 {
-                let noun = if quotes == 1 { "quote" } else { "quotes" };
-                return Err(ApiError::Conflict {
-                    detail: format!(
-                        "speaker `{}` has {quotes} {noun}; delete or reassign them first",
-                        current.slug
-                    ),
-                });
-            }
-            db::delete(conn, &current.id)?;
-            record_change(
-                conn,
-                &NewChange {
-                    resource: "speaker",
-                    resource_id: &current.id,
-                    operation: "delete",
-                    version: current.version,
-                    at: &crate::time::now(),
-                },
-            )?;
-            Ok(())
-        })
+        .write(move |conn| core::delete(conn, &actor, &key, |version| if_match.check(version)))
         .await?;
     Ok(HttpResponse::NoContent().finish())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn slugs_are_made_from_names() {
-        assert_eq!(slugify("Amina Diallo"), "amina-diallo");
-        assert_eq!(slugify("  José  Müller-Ortiz! "), "jose-muller-ortiz");
-        assert_eq!(slugify("李"), "speaker");
-    }
-
-    #[test]
-    fn chosen_slugs_must_be_clean_and_not_ids() {
-        assert!(valid_slug("amina-diallo-2"));
-        assert!(!valid_slug("Amina"));
-        assert!(!valid_slug("a--b"));
-        assert!(!valid_slug("-a"));
-        assert!(!valid_slug("0193a3c4-5b6e-7f00-8a1b-2c3d4e5f6a7b"));
-    }
 }

@@ -1,0 +1,2 @@
+DROP INDEX idempotency_keys_by_age;
+ALTER TABLE idempotency_keys DROP COLUMN completed;
