@@ -23,4 +23,5 @@ pub mod startup;
 pub mod state;
 pub mod time;
 pub mod transfer;
+pub mod views;
 pub mod webhooks;

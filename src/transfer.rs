@@ -12,7 +12,6 @@ use serde::Deserialize;
 use serde::de::IgnoredAny;
 use serde_json::Value;
 
-use crate::api::articles::{Correction, article_from_row};
 use crate::auth::Caller;
 use crate::db::Db;
 use crate::db::articles::{self as store, After, ArticleRow, ListFilter, SortField};
@@ -23,6 +22,7 @@ use crate::newsroom::articles::{self as article_core, CheckedDraft, Draft, Origi
 use crate::newsroom::policy::Actor;
 use crate::newsroom::slugs::{self, Kind};
 use crate::newsroom::visibility::Viewer;
+use crate::views::articles::{Correction, article_from_row};
 
 /// How many articles an export reads per query.
 const EXPORT_BATCH: i64 = 200;

@@ -5,8 +5,6 @@ use actix_web::{HttpRequest, HttpResponse, get, post, web};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use crate::api::api_keys::ApiKey;
-use crate::api::users::User;
 use crate::auth::tokens::ACCESS_TOKEN_SECONDS;
 use crate::auth::users::{self as accounts, TokenPair};
 use crate::auth::{Caller, Contributor, SignedIn};
@@ -15,6 +13,8 @@ use crate::error::ApiError;
 use crate::http::cache::{CachePolicy, conditional};
 use crate::http::client::client_address;
 use crate::state::AppState;
+use crate::views::api_keys::ApiKey;
+use crate::views::users::User;
 
 /// Credentials for signing in.
 #[derive(Debug, Deserialize, ToSchema)]

@@ -1,7 +1,7 @@
 //! Quotes: what speakers said, standing alone or attached to an article.
 
 use actix_web::{HttpRequest, HttpResponse, delete, get, patch, post, web};
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 
 use crate::api::pagination::{self, ListPage, decode_cursor, paginate};
@@ -9,105 +9,17 @@ use crate::api::patch::{Checks, not_null, patch_field};
 use crate::api::query::{NoQuery, Sort, parse_fields};
 use crate::auth::{Caller, Contributor, Editor, SignedIn};
 use crate::db::content_support::{Keyset, latest_change_at};
-use crate::db::quotes::{self as db, QuoteFilter, QuoteRow};
+use crate::db::quotes::{self as db, QuoteFilter};
 use crate::error::ApiError;
 use crate::http::cache::{CachePolicy, IfMatch, conditional_resource, write_response};
 use crate::newsroom::policy::Actor;
 use crate::newsroom::quotes::{self as core, NewQuoteInput, QuoteEdit};
 use crate::newsroom::visibility::Viewer;
 use crate::state::AppState;
+pub use crate::views::quotes::{QUOTE_FIELDS, Quote, QuotePage};
 
 const TEXT_MAX: usize = 5_000;
 const SHORT_MAX: usize = 500;
-
-/// Something a speaker said.
-#[derive(Debug, Clone, Serialize, ToSchema)]
-#[schema(example = json!({
-    "id": "0193a3c4-7000-7000-8000-000000000002",
-    "text": "This is a budget for growth, not for austerity.",
-    "speaker_id": "0193a3c4-5b6e-7f00-8a1b-2c3d4e5f6a7b",
-    "article_id": "0193a3c4-6000-7000-8000-000000000001",
-    "context": "said at a press conference after the vote",
-    "speaker_title": null,
-    "said_on": "2026-11-29",
-    "created_at": "2026-11-30T09:05:00.000000Z",
-    "updated_at": "2026-11-30T09:05:00.000000Z",
-    "version": 1
-}))]
-pub struct Quote {
-    /// Opaque id.
-    pub id: String,
-    /// What was said.
-    pub text: String,
-    /// Who said it (a speaker id).
-    pub speaker_id: String,
-    /// The article it belongs to; null when it stands alone.
-    pub article_id: Option<String>,
-    /// How it was said, e.g. "said at the forum".
-    pub context: Option<String>,
-    /// The speaker's title at the time, when it differs from their current one.
-    pub speaker_title: Option<String>,
-    /// The day it was said (`YYYY-MM-DD`).
-    #[schema(format = Date)]
-    pub said_on: Option<String>,
-    /// Creation time (RFC 3339 UTC).
-    pub created_at: String,
-    /// Time of the last change.
-    pub updated_at: String,
-    /// Grows by one with each change.
-    pub version: i64,
-}
-
-impl From<QuoteRow> for Quote {
-    fn from(row: QuoteRow) -> Self {
-        Quote {
-            id: row.id,
-            text: row.text,
-            speaker_id: row.speaker_id,
-            article_id: row.article_id,
-            context: row.context,
-            speaker_title: row.speaker_title,
-            said_on: row.said_on,
-            created_at: row.created_at,
-            updated_at: row.updated_at,
-            version: row.version,
-        }
-    }
-}
-
-/// The documented body of a list of [`Quote`] (see [`pagination::sparse_page_schema`]).
-pub struct QuotePage;
-
-impl utoipa::PartialSchema for QuotePage {
-    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
-        pagination::sparse_page_schema("Quote")
-    }
-}
-
-impl ToSchema for QuotePage {
-    fn schemas(
-        schemas: &mut Vec<(
-            String,
-            utoipa::openapi::RefOr<utoipa::openapi::schema::Schema>,
-        )>,
-    ) {
-        pagination::page_item_schemas::<Quote>(schemas);
-    }
-}
-
-/// The fields of a [`Quote`], for `fields=`.
-pub const QUOTE_FIELDS: &[&str] = &[
-    "id",
-    "text",
-    "speaker_id",
-    "article_id",
-    "context",
-    "speaker_title",
-    "said_on",
-    "created_at",
-    "updated_at",
-    "version",
-];
 
 /// A new quote.
 #[derive(Debug, Deserialize, ToSchema)]

@@ -5,10 +5,7 @@ use actix_web::{HttpRequest, HttpResponse, get, web};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use crate::api::articles::{ArticleSummary, last_modified, summary_from_row};
 use crate::api::pagination::{self, Cursor};
-use crate::api::quotes::Quote;
-use crate::api::speakers::Speaker;
 use crate::auth::Caller;
 use crate::db::articles::fts_expression;
 use crate::db::search::{self as store, AfterHit};
@@ -16,6 +13,9 @@ use crate::error::ApiError;
 use crate::http::cache::{CachePolicy, conditional};
 use crate::newsroom::visibility::Viewer;
 use crate::state::AppState;
+use crate::views::articles::{ArticleSummary, last_modified, summary_from_row};
+use crate::views::quotes::Quote;
+use crate::views::speakers::Speaker;
 
 /// How many speakers and quotes the first page of results carries at most.
 const RELATED_LIMIT: i64 = 5;

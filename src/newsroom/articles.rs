@@ -7,7 +7,6 @@
 use diesel::SqliteConnection;
 use serde_json::Value;
 
-use crate::api::articles::{Correction, article_from_row};
 use crate::auth::Caller;
 use crate::content::{Block, blocks, parse_blocks, plain_text, render_html};
 use crate::db::articles::{self as store, ArticleChanges, ArticleRow, NewArticle};
@@ -17,6 +16,7 @@ use crate::newsroom::policy::{self, Actor};
 use crate::newsroom::revisions;
 use crate::newsroom::slugs::{self, Kind};
 use crate::newsroom::visibility::Viewer;
+use crate::views::articles::{Correction, article_from_row};
 
 /// The editable content of an article, after merging a request into what is stored.
 #[derive(Debug, Clone)]

@@ -641,7 +641,7 @@ async fn the_people_and_photos_of_stories_follow_the_viewers_visibility() {
     let public_media = story::photos_of(&mut conn, &stories, &Viewer::Public, &now).unwrap();
     let editor_media = story::photos_of(&mut conn, &stories, &Viewer::Staff, &now).unwrap();
     let speakers =
-        newsdesk::api::speakers::load_speakers(&mut conn, std::slice::from_ref(&speaker)).unwrap();
+        newsdesk::db::speakers::by_ids(&mut conn, std::slice::from_ref(&speaker)).unwrap();
 
     let quote_ids = |list: Option<&Vec<newsdesk::db::quotes::QuoteRow>>| -> Vec<String> {
         list.map(|l| l.iter().map(|q| q.id.clone()).collect())

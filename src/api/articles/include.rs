@@ -4,15 +4,14 @@
 use std::collections::HashSet;
 
 use diesel::SqliteConnection;
-use serde::Serialize;
-use utoipa::ToSchema;
 
-use crate::api::media::Media;
-use crate::api::quotes::Quote;
-use crate::api::speakers::{Speaker, load_speakers};
 use crate::error::ApiError;
 use crate::newsroom::story;
 use crate::newsroom::visibility::Viewer;
+use crate::views::articles::Included;
+use crate::views::media::Media;
+use crate::views::quotes::Quote;
+use crate::views::speakers::Speaker;
 
 /// Which related resources were asked for.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -52,20 +51,6 @@ impl IncludeSet {
     }
 }
 
-/// Related resources of the articles in a response. Each list is present when asked for.
-#[derive(Debug, Clone, Default, Serialize, ToSchema)]
-pub struct Included {
-    /// Quotes used in the article bodies.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub quotes: Option<Vec<Quote>>,
-    /// Speakers of those quotes.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub speakers: Option<Vec<Speaker>>,
-    /// Photos used by the articles (hero and body).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub media: Option<Vec<Media>>,
-}
-
 /// Loads what `set` asks for, for these articles, with a fixed number of queries: the people
 /// and photos of the stories (see [`crate::newsroom::story`]) that `viewer` may see at `now`.
 pub fn load(
@@ -90,7 +75,11 @@ pub fn load(
                 .into_iter()
                 .collect();
             speaker_ids.sort();
-            let mut people = load_speakers(conn, &speaker_ids)?;
+            // Speakers are public: no visibility rule, and ids that do not exist are left out.
+            let mut people: Vec<Speaker> = crate::db::speakers::by_ids(conn, &speaker_ids)?
+                .into_iter()
+                .map(Speaker::from)
+                .collect();
             people.sort_by(|a, b| a.id.cmp(&b.id));
             included.speakers = Some(people);
         }

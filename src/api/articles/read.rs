@@ -7,7 +7,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use utoipa::{IntoParams, ToSchema};
 
-use super::include::{self, IncludeSet, Included};
+use super::Included;
+use super::include::{self, IncludeSet};
 use super::{
     Article, ArticleSummary, SUMMARY_FIELDS, article_from_row, last_modified, summary_from_row,
 };

@@ -8,8 +8,7 @@ pub use appearances::{
 };
 
 use actix_web::{HttpRequest, HttpResponse, delete, get, patch, post, web};
-use diesel::sqlite::SqliteConnection;
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 
 use crate::api::pagination::{self, ListPage, decode_cursor, paginate};
@@ -24,98 +23,11 @@ use crate::newsroom::policy::Actor;
 use crate::newsroom::slugs;
 use crate::newsroom::speakers::{self as core, NewSpeakerInput, SpeakerEdit};
 use crate::state::AppState;
+pub use crate::views::speakers::{SPEAKER_FIELDS, Speaker, SpeakerPage};
 
 const NAME_MAX: usize = 200;
 const TEXT_MAX: usize = 200;
 const BIO_MAX: usize = 10_000;
-
-/// A person quoted in the news.
-#[derive(Debug, Clone, Serialize, ToSchema)]
-#[schema(example = json!({
-    "id": "0193a3c4-5b6e-7f00-8a1b-2c3d4e5f6a7b",
-    "slug": "amina-diallo",
-    "name": "Amina Diallo",
-    "title": "Minister of Finance",
-    "organization": "Ministry of Finance",
-    "bio": "Economist, minister since 2025.",
-    "photo_media_id": null,
-    "created_at": "2026-11-30T09:00:00.000000Z",
-    "updated_at": "2026-11-30T09:00:00.000000Z",
-    "version": 1
-}))]
-pub struct Speaker {
-    /// Opaque id.
-    pub id: String,
-    /// Unique slug, usable wherever the id is.
-    pub slug: String,
-    /// Full name.
-    pub name: String,
-    /// Job title.
-    pub title: Option<String>,
-    /// Organisation.
-    pub organization: Option<String>,
-    /// Short biography.
-    pub bio: Option<String>,
-    /// Id of their portrait in `/v1/media`.
-    pub photo_media_id: Option<String>,
-    /// Creation time (RFC 3339 UTC).
-    pub created_at: String,
-    /// Time of the last change.
-    pub updated_at: String,
-    /// Grows by one with each change.
-    pub version: i64,
-}
-
-impl From<SpeakerRow> for Speaker {
-    fn from(row: SpeakerRow) -> Self {
-        Speaker {
-            id: row.id,
-            slug: row.slug,
-            name: row.name,
-            title: row.title,
-            organization: row.organization,
-            bio: row.bio,
-            photo_media_id: row.photo_media_id,
-            created_at: row.created_at,
-            updated_at: row.updated_at,
-            version: row.version,
-        }
-    }
-}
-
-/// The documented body of a list of [`Speaker`] (see [`pagination::sparse_page_schema`]).
-pub struct SpeakerPage;
-
-impl utoipa::PartialSchema for SpeakerPage {
-    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
-        pagination::sparse_page_schema("Speaker")
-    }
-}
-
-impl ToSchema for SpeakerPage {
-    fn schemas(
-        schemas: &mut Vec<(
-            String,
-            utoipa::openapi::RefOr<utoipa::openapi::schema::Schema>,
-        )>,
-    ) {
-        pagination::page_item_schemas::<Speaker>(schemas);
-    }
-}
-
-/// The fields of a [`Speaker`], for `fields=`.
-pub const SPEAKER_FIELDS: &[&str] = &[
-    "id",
-    "slug",
-    "name",
-    "title",
-    "organization",
-    "bio",
-    "photo_media_id",
-    "created_at",
-    "updated_at",
-    "version",
-];
 
 /// A new speaker.
 #[derive(Debug, Deserialize, ToSchema)]
@@ -193,21 +105,6 @@ const SPEAKER_SORTS: &[(&str, &str)] = &[
     ("created_at", "speakers.created_at"),
     ("updated_at", "speakers.updated_at"),
 ];
-
-/// Loads speakers by id in one query, for `include=speakers`. Speakers are public, so there is
-/// no visibility rule; ids that do not exist are left out.
-pub fn load_speakers(
-    conn: &mut SqliteConnection,
-    ids: &[String],
-) -> Result<Vec<Speaker>, ApiError> {
-    if ids.is_empty() {
-        return Ok(Vec::new());
-    }
-    Ok(db::by_ids(conn, ids)?
-        .into_iter()
-        .map(Speaker::from)
-        .collect())
-}
 
 fn speaker_path(id: &str) -> String {
     format!("/v1/speakers/{id}")
