@@ -7,8 +7,6 @@ pub mod read;
 pub mod revisions;
 pub mod write;
 
-use serde::{Deserialize, Deserializer};
-
 use crate::error::ApiError;
 
 pub use crate::views::articles::Included;
@@ -16,16 +14,6 @@ pub use crate::views::articles::{
     Article, ArticleLinks, ArticleSummary, Correction, SUMMARY_FIELDS, article_from_row,
     last_modified, summary_from_row,
 };
-
-/// Reads a present-or-null JSON field as `Some(None)`/`Some(Some(v))`, absent as `None`
-/// (JSON merge patch).
-pub fn double_option<'de, T, D>(deserializer: D) -> Result<Option<Option<T>>, D::Error>
-where
-    T: Deserialize<'de>,
-    D: Deserializer<'de>,
-{
-    Option::<T>::deserialize(deserializer).map(Some)
-}
 
 /// Reads an optional JSON body: empty is `None`; otherwise it must be valid JSON of the right
 /// shape (unknown fields are a 422 naming the field, like every other body).

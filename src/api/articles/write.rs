@@ -7,7 +7,7 @@ use serde::Deserialize;
 use serde_json::Value;
 use utoipa::ToSchema;
 
-use super::{Article, article_from_row, double_option};
+use super::{Article, article_from_row};
 use crate::auth::{Caller, Contributor, SignedIn};
 use crate::content::blocks::NewBlock;
 use crate::db::articles::ArticleRow;
@@ -77,59 +77,59 @@ pub struct CreateArticle {
 #[schema(example = json!({"headline": "Harbour tolls rise by eight per cent", "standfirst": null}))]
 pub struct UpdateArticle {
     /// New slug; refused (409) once the article has been published.
-    #[serde(default, deserialize_with = "double_option")]
+    #[serde(default, deserialize_with = "crate::api::patch::patch_field")]
     #[schema(value_type = Option<String>, pattern = "^[a-z0-9]+(-[a-z0-9]+)*$")]
     pub slug: Option<Option<String>>,
     /// New headline (cannot be null).
-    #[serde(default, deserialize_with = "double_option")]
+    #[serde(default, deserialize_with = "crate::api::patch::patch_field")]
     #[schema(value_type = Option<String>)]
     pub headline: Option<Option<String>>,
     /// New standfirst.
-    #[serde(default, deserialize_with = "double_option")]
+    #[serde(default, deserialize_with = "crate::api::patch::patch_field")]
     #[schema(value_type = Option<String>)]
     pub standfirst: Option<Option<String>>,
     /// New body (replaces the old one; keep block ids to keep them stable).
-    #[serde(default, deserialize_with = "double_option")]
+    #[serde(default, deserialize_with = "crate::api::patch::patch_field")]
     #[schema(value_type = Option<Vec<NewBlock>>)]
     pub body: Option<Option<Value>>,
     /// New section.
-    #[serde(default, deserialize_with = "double_option")]
+    #[serde(default, deserialize_with = "crate::api::patch::patch_field")]
     #[schema(value_type = Option<String>)]
     pub section: Option<Option<String>>,
     /// New tags.
-    #[serde(default, deserialize_with = "double_option")]
+    #[serde(default, deserialize_with = "crate::api::patch::patch_field")]
     #[schema(value_type = Option<Vec<String>>)]
     pub tags: Option<Option<Vec<String>>>,
     /// New byline.
-    #[serde(default, deserialize_with = "double_option")]
+    #[serde(default, deserialize_with = "crate::api::patch::patch_field")]
     #[schema(value_type = Option<String>)]
     pub byline: Option<Option<String>>,
     /// New source.
-    #[serde(default, deserialize_with = "double_option")]
+    #[serde(default, deserialize_with = "crate::api::patch::patch_field")]
     #[schema(value_type = Option<String>)]
     pub source: Option<Option<String>>,
     /// New dateline.
-    #[serde(default, deserialize_with = "double_option")]
+    #[serde(default, deserialize_with = "crate::api::patch::patch_field")]
     #[schema(value_type = Option<String>)]
     pub dateline: Option<Option<String>>,
     /// New language (null resets to `en`).
-    #[serde(default, deserialize_with = "double_option")]
+    #[serde(default, deserialize_with = "crate::api::patch::patch_field")]
     #[schema(value_type = Option<String>)]
     pub language: Option<Option<String>>,
     /// New embargo end.
-    #[serde(default, deserialize_with = "double_option")]
+    #[serde(default, deserialize_with = "crate::api::patch::patch_field")]
     #[schema(value_type = Option<String>, format = DateTime)]
     pub embargo_until: Option<Option<String>>,
     /// New hero photo.
-    #[serde(default, deserialize_with = "double_option")]
+    #[serde(default, deserialize_with = "crate::api::patch::patch_field")]
     #[schema(value_type = Option<String>)]
     pub hero_media_id: Option<Option<String>>,
     /// New canonical URL.
-    #[serde(default, deserialize_with = "double_option")]
+    #[serde(default, deserialize_with = "crate::api::patch::patch_field")]
     #[schema(value_type = Option<String>)]
     pub canonical_url: Option<Option<String>>,
     /// New copyright line.
-    #[serde(default, deserialize_with = "double_option")]
+    #[serde(default, deserialize_with = "crate::api::patch::patch_field")]
     #[schema(value_type = Option<String>)]
     pub copyright: Option<Option<String>>,
 }
