@@ -54,7 +54,7 @@ pub fn routes(cfg: &mut ServiceConfig) {
         .service(speakers::get_speaker)
         .service(speakers::update_speaker)
         .service(speakers::delete_speaker)
-        .service(speakers::list_speaker_quotes)
+        .service(quotes::list_speaker_quotes)
         .service(speakers::list_speaker_articles);
     cfg.service(quotes::list_quotes)
         .service(quotes::create_quote)

@@ -436,3 +436,41 @@ pub async fn delete_quote(
         .await?;
     Ok(HttpResponse::NoContent().finish())
 }
+
+/// Lists what a speaker said: for the public, only quotes that are public (standing alone or
+/// in a visible article); for signed-in users, all of them.
+#[utoipa::path(
+    tag = "speakers",
+    params(("id" = String, Path, description = "Speaker id or slug"), QuoteListQuery),
+    responses(
+        (status = 200, description = "A page of quotes; `Link` points at the next page", body = QuotePage),
+        (status = 304, description = "The client's copy is current"),
+        (status = 400, description = "Unknown parameter, bad `limit`, `sort`, `fields` or `cursor`"),
+        (status = 401, description = "Credentials were presented but are not valid"),
+        (status = 404, description = "No such speaker")
+    )
+)]
+#[get("/v1/speakers/{id}/quotes")]
+pub async fn list_speaker_quotes(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    caller: Caller,
+    path: web::Path<String>,
+    query: web::Query<QuoteListQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let key = path.into_inner();
+    let speaker = state
+        .db
+        .read(move |conn| {
+            crate::db::speakers::find(conn, &key)?
+                .ok_or_else(|| ApiError::not_found("speaker", &key))
+        })
+        .await?;
+    let filter = QuoteFilter {
+        speaker_id: Some(speaker.id),
+        article_id: None,
+        viewer: Viewer::of(&caller),
+        now: crate::time::now(),
+    };
+    list_quotes_for(req, state, caller, filter, query.into_inner()).await
+}

@@ -6,16 +6,14 @@ use utoipa::{IntoParams, ToSchema};
 
 use crate::api::pagination::{self, ListPage, decode_cursor, paginate};
 use crate::api::query::{Sort, parse_fields};
-use crate::api::quotes::{QuoteListQuery, list_quotes_for};
 use crate::auth::Caller;
 use crate::db::content_support::{Keyset, latest_change_at};
-use crate::db::quotes::QuoteFilter;
 use crate::db::speakers::{self as db, QuotingArticleRow};
 use crate::error::ApiError;
 use crate::newsroom::visibility::Viewer;
 use crate::state::AppState;
 
-use super::{find_speaker, policy};
+use super::policy;
 
 /// The documented body of a list of [`SpeakerArticle`] (see [`pagination::sparse_page_schema`]).
 pub struct SpeakerArticlePage;
@@ -124,37 +122,6 @@ const ARTICLE_SORTS: &[(&str, &str)] = &[
     ("created_at", "articles.created_at"),
     ("updated_at", "articles.updated_at"),
 ];
-
-/// Lists what a speaker said: for the public, only quotes that are public (standing alone or
-/// in a visible article); for signed-in users, all of them.
-#[utoipa::path(
-    tag = "speakers",
-    params(("id" = String, Path, description = "Speaker id or slug"), QuoteListQuery),
-    responses(
-        (status = 200, description = "A page of quotes; `Link` points at the next page", body = crate::api::quotes::QuotePage),
-        (status = 304, description = "The client's copy is current"),
-        (status = 400, description = "Unknown parameter, bad `limit`, `sort`, `fields` or `cursor`"),
-        (status = 401, description = "Credentials were presented but are not valid"),
-        (status = 404, description = "No such speaker")
-    )
-)]
-#[get("/v1/speakers/{id}/quotes")]
-pub async fn list_speaker_quotes(
-    req: HttpRequest,
-    state: web::Data<AppState>,
-    caller: Caller,
-    path: web::Path<String>,
-    query: web::Query<QuoteListQuery>,
-) -> Result<HttpResponse, ApiError> {
-    let speaker = find_speaker(&state, path.into_inner()).await?;
-    let filter = QuoteFilter {
-        speaker_id: Some(speaker.id),
-        article_id: None,
-        viewer: Viewer::of(&caller),
-        now: crate::time::now(),
-    };
-    list_quotes_for(req, state, caller, filter, query.into_inner()).await
-}
 
 /// Lists the articles quoting a speaker: publicly visible ones for the public, all of them for
 /// signed-in users.

@@ -4,7 +4,6 @@ mod appearances;
 
 pub use appearances::{
     SpeakerArticle, SpeakerArticlePage, SpeakerArticlesQuery, list_speaker_articles,
-    list_speaker_quotes,
 };
 
 use actix_web::{HttpRequest, HttpResponse, delete, get, patch, post, web};
