@@ -16,6 +16,7 @@ use sha2_11::Sha256;
 use crate::db::Db;
 use crate::db::webhooks::{self as store, AttemptResult, DeliveryRow, NewDelivery, WebhookRow};
 use crate::error::ApiError;
+use crate::newsroom::clock;
 use crate::state::AppState;
 
 /// The resources whose changes can be subscribed to.
@@ -144,6 +145,9 @@ pub fn spawn_dispatcher(state: AppState) -> actix_web::rt::task::JoinHandle<()> 
         let mut ticker = actix_web::rt::time::interval(POLL_EVERY);
         loop {
             ticker.tick().await;
+            if let Err(error) = record_timed_changes(&state.db).await {
+                tracing::warn!(%error, "could not record the changes time made");
+            }
             if let Err(error) = fan_out(&state.db).await {
                 tracing::warn!(%error, "webhooks: could not queue new changes");
             }
@@ -152,6 +156,19 @@ pub fn spawn_dispatcher(state: AppState) -> actix_web::rt::task::JoinHandle<()> 
             }
         }
     })
+}
+
+/// Writes the change rows of publication times, embargo ends and usage dates that have passed
+/// (see [`crate::newsroom::clock`]), before they are fanned out to webhooks.
+async fn record_timed_changes(db: &Db) -> Result<(), ApiError> {
+    let due = db
+        .read_in_background(|conn| clock::is_due(conn, &crate::time::now()))
+        .await?;
+    if due {
+        db.write_in_background(|conn| clock::record_due(conn, &crate::time::now()))
+            .await?;
+    }
+    Ok(())
 }
 
 /// Turns changes committed since each webhook's position into pending deliveries.

@@ -177,7 +177,35 @@ impl Watch {
     }
 }
 
-/// The stored version of a quote, photo or speaker, if it exists.
+/// Writes the row of a change no write made: `resource` `id` was seen by the reader classes
+/// `before` at an earlier time and by `after` at `at`, because a publication time, an embargo or
+/// a usage date passed in between. Gaining readers is `gained` (`publish` for an article,
+/// `update` otherwise); losing them is an `update` whose `removed_for` names whom it left.
+/// Nothing is written when the audiences are the same or the resource is gone.
+pub fn record_drift(
+    conn: &mut SqliteConnection,
+    resource: &str,
+    id: &str,
+    (before, after): (u8, u8),
+    gained: &str,
+    at: &str,
+) -> Result<bool, ApiError> {
+    if before == after {
+        return Ok(false);
+    }
+    let Some(version) = current_version(conn, resource, id)? else {
+        return Ok(false);
+    };
+    let operation = if after & !before != 0 {
+        gained
+    } else {
+        "update"
+    };
+    record(conn, resource, id, operation, version, at, before & !after)?;
+    Ok(true)
+}
+
+/// The stored version of a quote, photo, speaker or article, if it exists.
 fn current_version(
     conn: &mut SqliteConnection,
     resource: &str,

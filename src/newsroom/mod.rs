@@ -5,6 +5,7 @@
 
 pub mod articles;
 pub mod changes;
+pub mod clock;
 pub mod feed;
 pub mod media;
 pub mod policy;

@@ -2,7 +2,8 @@
 
 use diesel::prelude::*;
 use newsdesk::auth::{Role, Scope};
-use newsdesk::db::schema::changes;
+use newsdesk::db::schema::{app_settings, changes, media};
+use newsdesk::newsroom::clock;
 
 use crate::fixtures::ArticleFixture;
 use serde_json::json;
@@ -255,4 +256,73 @@ async fn unpublishing_a_story_takes_its_quote_and_photo_out_of_a_partners_replay
     assert_eq!(unpublished.status, 200, "{}", unpublished.text());
     let held = replay(&app, &key).await;
     assert!(story.is_disjoint(&held), "{held:?}");
+}
+
+#[actix_web::test]
+async fn times_that_pass_write_their_own_rows_so_a_partners_replay_keeps_up() {
+    // Arrange: the timed changes were last judged at the start of the year. Since then a
+    // scheduled story's time came and a published story's photo reached its usage date, with no
+    // write to record either; another story waits for a time still ahead.
+    let app = TestApp::spawn().await;
+    let mut conn = app.conn();
+    app.insert_article(
+        ArticleFixture::published("due", "2026-01-01T00:00:00.000000Z")
+            .scheduled("2026-02-01T00:00:00.000000Z"),
+    );
+    app.insert_article(
+        ArticleFixture::published("ahead", "2026-01-01T00:00:00.000000Z")
+            .scheduled("2999-01-01T00:00:00.000000Z"),
+    );
+    app.insert_media("lapsing", true);
+    diesel::update(media::table.find("lapsing"))
+        .set(media::usage_expires.eq("2026-03-01T00:00:00.000000Z"))
+        .execute(&mut conn)
+        .unwrap();
+    app.insert_article(
+        ArticleFixture::published("pictured", "2025-06-01T00:00:00.000000Z").hero("lapsing"),
+    );
+    app.record_change("article", "id-pictured", "publish", 1);
+    // Set last, so the server's own tick cannot move the mark past what was arranged.
+    let judged = "2026-01-01T00:00:00.000000Z";
+    diesel::replace_into(app_settings::table)
+        .values((
+            app_settings::key.eq(clock::JUDGED_THROUGH),
+            app_settings::value.eq(judged),
+            app_settings::updated_at.eq(judged),
+        ))
+        .execute(&mut conn)
+        .unwrap();
+    let key = app.api_key(&[Scope::ContentRead]).await;
+
+    // Act: the server's tick judges the time since; a second run finds nothing new.
+    let now = newsdesk::time::now();
+    conn.transaction(|conn| clock::record_due(conn, &now))
+        .unwrap();
+    let again = conn
+        .transaction(|conn| clock::record_due(conn, &now))
+        .unwrap();
+
+    // Assert: the partner's replay holds the story whose time came and the story whose photo
+    // lapsed, not the lapsed photo, nothing of the story still waiting, and no row twice.
+    assert_eq!(again, 0);
+    let kept = replay(&app, &key).await;
+    assert!(
+        kept.contains(&("article".into(), "id-due".into())),
+        "{kept:?}"
+    );
+    assert!(
+        kept.contains(&("article".into(), "id-pictured".into())),
+        "{kept:?}"
+    );
+    assert!(
+        !kept.contains(&("media".into(), "lapsing".into())),
+        "{kept:?}"
+    );
+    assert!(!kept.iter().any(|(_, id)| id == "id-ahead"), "{kept:?}");
+    let rows: i64 = changes::table
+        .filter(changes::resource_id.eq("id-due"))
+        .count()
+        .get_result(&mut conn)
+        .unwrap();
+    assert_eq!(rows, 1);
 }
