@@ -65,6 +65,19 @@ fn newest(articles: &[FeedArticle]) -> Option<chrono::DateTime<chrono::Utc>> {
         .max()
 }
 
+/// A feed document as a conditional answer, cached publicly or privately by who asked.
+fn answer(
+    req: &HttpRequest,
+    state: &AppState,
+    caller: &Caller,
+    content_type: &'static str,
+    body: Vec<u8>,
+    last_modified: Option<chrono::DateTime<chrono::Utc>>,
+) -> HttpResponse {
+    let policy = CachePolicy::for_caller(caller, state.settings.cache_max_age);
+    conditional(req, content_type, body, last_modified, policy)
+}
+
 /// The newest published articles as RSS 2.0.
 #[utoipa::path(
     tag = "feeds",
@@ -86,13 +99,13 @@ pub async fn get_rss_feed(
 ) -> Result<HttpResponse, ApiError> {
     let (_, articles, meta) = load(&state, &req, &caller).await?;
     let body = formats::rss(&meta, &articles).into_bytes();
-    let policy = CachePolicy::for_caller(&caller, state.settings.cache_max_age);
-    Ok(conditional(
+    Ok(answer(
         &req,
+        &state,
+        &caller,
         "application/rss+xml; charset=utf-8",
         body,
         newest(&articles),
-        policy,
     ))
 }
 
@@ -117,13 +130,13 @@ pub async fn get_atom_feed(
 ) -> Result<HttpResponse, ApiError> {
     let (_, articles, meta) = load(&state, &req, &caller).await?;
     let body = formats::atom(&meta, &articles).into_bytes();
-    let policy = CachePolicy::for_caller(&caller, state.settings.cache_max_age);
-    Ok(conditional(
+    Ok(answer(
         &req,
+        &state,
+        &caller,
         "application/atom+xml; charset=utf-8",
         body,
         newest(&articles),
-        policy,
     ))
 }
 
@@ -149,13 +162,13 @@ pub async fn get_json_feed(
     let (_, articles, meta) = load(&state, &req, &caller).await?;
     let body =
         serde_json::to_vec(&formats::json_feed(&meta, &articles)).map_err(ApiError::internal)?;
-    let policy = CachePolicy::for_caller(&caller, state.settings.cache_max_age);
-    Ok(conditional(
+    Ok(answer(
         &req,
+        &state,
+        &caller,
         "application/feed+json",
         body,
         newest(&articles),
-        policy,
     ))
 }
 
@@ -187,13 +200,13 @@ pub async fn get_ninjs_feed(
             .collect(),
     };
     let body = serde_json::to_vec(&feed).map_err(ApiError::internal)?;
-    let policy = CachePolicy::for_caller(&caller, state.settings.cache_max_age);
-    Ok(conditional(
+    Ok(answer(
         &req,
+        &state,
+        &caller,
         "application/json",
         body,
         newest(&articles),
-        policy,
     ))
 }
 
@@ -240,12 +253,12 @@ pub async fn get_article_ninjs(
         .ok_or_else(|| ApiError::not_found("article", &key))?;
     let body = serde_json::to_vec(&ninjs::article_item(&article, &state.public_url, version))
         .map_err(ApiError::internal)?;
-    let policy = CachePolicy::for_caller(&caller, state.settings.cache_max_age);
-    Ok(conditional(
+    Ok(answer(
         &req,
+        &state,
+        &caller,
         "application/json",
         body,
         crate::time::parse(&article.updated_at),
-        policy,
     ))
 }
