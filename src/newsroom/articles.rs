@@ -576,6 +576,21 @@ pub struct Shown<'a> {
     pub media: &'a [String],
 }
 
+/// Finishes an update of a quote, speaker or photo (`shown` names it): writes its change row
+/// through `watch`, then renders again the articles showing it, each with a revision noting
+/// `note`.
+pub fn shown_updated(
+    conn: &mut SqliteConnection,
+    actor: &Actor,
+    (watch, version): (Watch, i64),
+    shown: Shown<'_>,
+    note: &str,
+    public_url: &str,
+) -> Result<usize, ApiError> {
+    watch.record(conn, "update", version)?;
+    rerender_using(conn, actor, shown, note, public_url)
+}
+
 /// Renders again the bodies that show these quotes, speakers or photos, after one of them
 /// changed, inside the caller's transaction. Each article whose rendering changed is a changed
 /// article: a new version, its search entry, a revision by `actor` with `note`, and an

@@ -148,17 +148,12 @@ pub fn update(
     changes.updated_at = Some(now);
     changes.version = Some(current.version + 1);
     let row = db::update(conn, &current.id, &changes)?;
-    watch.record(conn, "update", row.version)?;
-    articles::rerender_using(
-        conn,
-        actor,
-        Shown {
-            media: std::slice::from_ref(&row.id),
-            ..Shown::default()
-        },
-        &format!("photo {} changed", row.id),
-        public_url,
-    )?;
+    let shown = Shown {
+        media: std::slice::from_ref(&row.id),
+        ..Shown::default()
+    };
+    let note = format!("photo {} changed", row.id);
+    articles::shown_updated(conn, actor, (watch, row.version), shown, &note, public_url)?;
     Ok(row)
 }
 

@@ -161,17 +161,12 @@ pub fn update(
         version: Some(current.version + 1),
     };
     let row = db::update(conn, &current.id, &changes)?;
-    watch.record(conn, "update", row.version)?;
-    articles::rerender_using(
-        conn,
-        actor,
-        Shown {
-            quotes: std::slice::from_ref(&row.id),
-            ..Shown::default()
-        },
-        &format!("quote {} changed", row.id),
-        public_url,
-    )?;
+    let shown = Shown {
+        quotes: std::slice::from_ref(&row.id),
+        ..Shown::default()
+    };
+    let note = format!("quote {} changed", row.id);
+    articles::shown_updated(conn, actor, (watch, row.version), shown, &note, public_url)?;
     Ok(row)
 }
 

@@ -152,17 +152,12 @@ pub fn update(
         version: Some(current.version + 1),
     };
     let row = db::update(conn, &current.id, &changes)?;
-    watch.record(conn, "update", row.version)?;
-    articles::rerender_using(
-        conn,
-        actor,
-        Shown {
-            speakers: std::slice::from_ref(&row.id),
-            ..Shown::default()
-        },
-        &format!("speaker {} changed", row.id),
-        public_url,
-    )?;
+    let shown = Shown {
+        speakers: std::slice::from_ref(&row.id),
+        ..Shown::default()
+    };
+    let note = format!("speaker {} changed", row.id);
+    articles::shown_updated(conn, actor, (watch, row.version), shown, &note, public_url)?;
     Ok(row)
 }
 
