@@ -461,10 +461,7 @@ pub async fn list_speaker_quotes(
     let key = path.into_inner();
     let speaker = state
         .db
-        .read(move |conn| {
-            crate::db::speakers::find(conn, &key)?
-                .ok_or_else(|| ApiError::not_found("speaker", &key))
-        })
+        .read(move |conn| crate::newsroom::speakers::find(conn, &key))
         .await?;
     let filter = QuoteFilter {
         speaker_id: Some(speaker.id),

@@ -157,31 +157,24 @@ impl Watch {
         )?;
         for other in &self.others {
             let after = visibility::audiences(conn, other.resource, &other.id, &self.now)?;
-            if after == other.before {
-                continue;
-            }
-            let Some(version) = current_version(conn, other.resource, &other.id)? else {
-                continue;
-            };
-            record(
+            record_drift(
                 conn,
                 other.resource,
                 &other.id,
+                (other.before, after),
                 "update",
-                version,
                 &self.now,
-                other.before & !after,
             )?;
         }
         Ok(())
     }
 }
 
-/// Writes the row of a change no write made: `resource` `id` was seen by the reader classes
-/// `before` at an earlier time and by `after` at `at`, because a publication time, an embargo or
-/// a usage date passed in between. Gaining readers is `gained` (`publish` for an article,
-/// `update` otherwise); losing them is an `update` whose `removed_for` names whom it left.
-/// Nothing is written when the audiences are the same or the resource is gone.
+/// Writes the row of a resource whose readers changed as a side effect (of another write, or of
+/// time passing): it was seen by the reader classes `before` and is seen by `after` at `at`.
+/// Gaining readers is `gained` (`publish` for an article whose time came, `update` otherwise);
+/// losing them is an `update` whose `removed_for` names whom it left. Nothing is written when
+/// the audiences are the same or the resource is gone.
 pub fn record_drift(
     conn: &mut SqliteConnection,
     resource: &str,

@@ -68,6 +68,12 @@ fn finish(errors: Vec<FieldError>) -> Result<(), ApiError> {
     }
 }
 
+/// The speaker with this id or slug; 404 when there is none. Speakers are public: no
+/// visibility rule applies.
+pub fn find(conn: &mut SqliteConnection, key: &str) -> Result<SpeakerRow, ApiError> {
+    db::find(conn, key)?.ok_or_else(|| ApiError::not_found("speaker", key))
+}
+
 /// Creates a speaker by `actor`; `errors` are the shape problems found already.
 pub fn create(
     conn: &mut SqliteConnection,
@@ -116,7 +122,7 @@ pub fn update(
     mut errors: Vec<FieldError>,
     public_url: &str,
 ) -> Result<SpeakerRow, ApiError> {
-    let current = db::find(conn, key)?.ok_or_else(|| ApiError::not_found("speaker", key))?;
+    let current = find(conn, key)?;
     if_match(current.version)?;
     policy::edit_shared(
         conn,
@@ -169,7 +175,7 @@ pub fn delete(
     if_match: impl FnOnce(i64) -> Result<(), ApiError>,
 ) -> Result<(), ApiError> {
     policy::require_editor(actor, "delete speakers")?;
-    let current = db::find(conn, key)?.ok_or_else(|| ApiError::not_found("speaker", key))?;
+    let current = find(conn, key)?;
     if_match(current.version)?;
     let quotes = db::quote_count(conn, &current.id)?;
     if quotes > 0 {

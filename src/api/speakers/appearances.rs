@@ -163,8 +163,7 @@ pub async fn list_speaker_articles(
     let page = state
         .db
         .read(move |conn| {
-            let speaker =
-                db::find(conn, &key)?.ok_or_else(|| ApiError::not_found("speaker", &key))?;
+            let speaker = crate::newsroom::speakers::find(conn, &key)?;
             let rows = db::quoting_articles(conn, &speaker.id, &viewer, &now, &keyset)?;
             let (rows, next_cursor) = paginate(rows, limit, &fingerprint, |row| {
                 let key = match sort.field {

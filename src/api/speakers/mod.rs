@@ -267,10 +267,7 @@ pub async fn get_speaker(
 }
 
 async fn find_speaker(state: &AppState, key: String) -> Result<SpeakerRow, ApiError> {
-    state
-        .db
-        .read(move |conn| db::find(conn, &key)?.ok_or_else(|| ApiError::not_found("speaker", &key)))
-        .await
+    state.db.read(move |conn| core::find(conn, &key)).await
 }
 
 /// Changes a speaker (JSON merge patch). Editors, and contributors for speakers they created
